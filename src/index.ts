@@ -1,0 +1,76 @@
+// Public surface of `chartsync`. Every export is named here; nothing is re-exported wholesale.
+
+export { ChartsyncError, isChartsyncError } from './core/errors';
+export type { ChartsyncErrorCode, ChartsyncErrorOptions } from './core/errors';
+
+export type { JsonObject, JsonValue } from './core/json/types';
+export { stableStringify } from './core/json/stableStringify';
+export { jsonEqual } from './core/json/jsonEqual';
+export { rowChecksum, stripMeta } from './core/json/rowChecksum';
+export { isMetaField } from './core/json/metaFields';
+
+export {
+  EMPTY_CLOCK,
+  assertClock,
+  clockSum,
+  compareClocks,
+  dominates,
+  incrementClock,
+  mergeClocks,
+  parseClock,
+  serializeClock,
+} from './core/clock/vectorClock';
+export type { ClockOrder, VectorClock } from './core/clock/vectorClock';
+export { FOLDED_ENTRY, foldClock } from './core/clock/foldClock';
+export type { FoldClockOptions } from './core/clock/foldClock';
+
+export { fieldPriority, priorityOf } from './core/priority/priorityOf';
+export type { Priority, PriorityRules } from './core/priority/priorityOf';
+
+export type { Op, OpBase, OpKind } from './core/outbox/types';
+export { coalesceOps } from './core/outbox/coalesceOps';
+export { applyOp } from './core/outbox/applyOp';
+export { orderForPush } from './core/outbox/orderForPush';
+
+export { classifyPush, fieldsChangedSince, threeWayDiff, versionMatches } from './core/conflict/detect';
+export type { PushVerdict, ThreeWayDiff } from './core/conflict/detect';
+export { CONFLICT_STRATEGIES, DEFAULT_ROLE_RANKING, assertPolicies, resolveConflict } from './core/conflict/resolveConflict';
+export { counterAdd, counterValue, isPNCounter } from './core/conflict/fieldRules';
+export type { PNCounter } from './core/conflict/fieldRules';
+export { lastWriter } from './core/conflict/lastWriter';
+export { resolvedClock } from './core/conflict/resolvedClock';
+export { policiesHash } from './core/conflict/policiesHash';
+export type {
+  ConflictInput,
+  ConflictPolicies,
+  ConflictPolicy,
+  ConflictSide,
+  ConflictSideName,
+  ConflictStrategy,
+  FieldMergeContext,
+  FieldMergeFunction,
+  FieldRule,
+  FieldSource,
+  Resolution,
+} from './core/conflict/types';
+
+export { PROTOCOL_VERSION } from './protocol/version';
+export { WIRE_ERROR_CODES, isRetryableStatus } from './protocol/errorCodes';
+export type { WireErrorCode } from './protocol/errorCodes';
+export { decodeCursor, encodeCursor } from './protocol/cursor';
+export { DEFAULT_PROTOCOL_LIMITS, createProtocolSchemas, protocolSchemas } from './protocol/schemas';
+export type {
+  ErrorBody,
+  ProtocolLimits,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  PushResult,
+  SyncEvent,
+  SyncStatusResponse,
+  WireClock,
+  WireOp,
+  WireRow,
+} from './protocol/schemas';
+export { parseMessage } from './protocol/parseMessage';
+export type { MessageIssue } from './protocol/parseMessage';

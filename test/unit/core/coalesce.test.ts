@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyOp } from '../../../src/core/outbox/applyOp';
+import { coalesceOps } from '../../../src/core/outbox/coalesceOps';
+import { orderForPush } from '../../../src/core/outbox/orderForPush';
+import type { Op, OpKind } from '../../../src/core/outbox/types';
+import type { JsonObject } from '../../../src/core/json/types';
+
+let n = 0;
+function op(kind: OpKind, patch?: JsonObject, extra: Partial<Op> = {}): Op {
+  n += 1;
+  return { opId: `op${n}`, table: 'tasks', rowId: 'r1', kind, ...(patch ? { patch } : {}), clock: { d: n }, at: n, priority: 5, createdAt: n, ...extra };
+}
+const based = { base: { v: 4, clock: { s: 1 } } };
+
+describe('coalescing pending ops of one row', () => {
+  it('update + update merges the patches, keeping the first op id and base, taking the newer clock', () => {
+    const first = op('update', { title: 'a', status: 'todo' }, based);
+    const second = op('update', { title: 'b' });
+    expect(coalesceOps(first, second)).toEqual({ ...first, patch: { title: 'b', status: 'todo' }, clock: second.clock, at: second.at });
+  });
+
+  it('create + update stays a create of the patched row', () => {
+    const merged = coalesceOps(op('create', { id: 'r1', title: 'a' }), op('update', { title: 'b' }));
+    expect(merged?.kind).toBe('create');
+    expect(merged?.patch).toEqual({ id: 'r1', title: 'b' });
+    expect(merged?.base).toBeUndefined();
+  });
+
+  it('create + delete of a row the server never saw leaves nothing to send', () => {
+    expect(coalesceOps(op('create', { id: 'r1' }), op('delete'))).toBeNull();
+  });
+
+  it('create (replacing a row the server has) + delete is still a delete', () => {
+    const merged = coalesceOps(op('create', { id: 'r1' }, based), op('delete'));
+    expect(merged?.kind).toBe('delete');
+    expect(merged?.base).toEqual(based.base);
+  });
+
+  it('update + delete becomes a delete at priority 1', () => {
+    const merged = coalesceOps(op('update', { tags: [] }, { ...based, priority: 4 }), op('delete'));
+    expect(merged).toMatchObject({ kind: 'delete', priority: 1, base: based.base });
+    expect(merged?.patch).toBeUndefined();
+  });
+
+  it('delete + create becomes a create that replaces the row, against the same base', () => {
+    const merged = coalesceOps(op('delete', undefined, based), op('create', { id: 'r1', title: 'again' }));
+    expect(merged).toMatchObject({ kind: 'create', patch: { id: 'r1', title: 'again' }, base: based.base });
+  });
+
+  it('refuses an update after a pending delete and ops of different rows', () => {
+    expect(() => coalesceOps(op('delete'), op('update', { a: 1 }))).toThrowError(/has a pending delete/);
+    expect(() => coalesceOps(op('update', { a: 1 }), op('update', { a: 2 }, { rowId: 'r2' }))).toThrowError(/different rows/);
+  });
+
+  it('applying the coalesced op gives the same row as applying the raw sequence', () => {
+    const fieldArb = fc.dictionary(fc.constantFrom('title', 'status', 'tags', 'note'), fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { minKeys: 1, maxKeys: 3 });
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.tuple(fc.constantFrom<OpKind>('create', 'update', 'delete'), fieldArb), { minLength: 1, maxLength: 12 }), (serverHasRow, steps) => {
+        const initial: JsonObject | undefined = serverHasRow ? { id: 'r1', title: 'start', status: 'todo' } : undefined;
+        let raw = initial;
+        let pending: Op | null = null;
+        for (const [wanted, fields] of steps) {
+          // Only valid sequences: an update needs an existing row.
+          const kind: OpKind = raw === undefined && wanted === 'update' ? 'create' : wanted;
+          const next = op(kind, kind === 'delete' ? undefined : kind === 'create' ? { id: 'r1', ...fields } : fields, serverHasRow ? based : {});
+          raw = applyOp(raw, next);
+          pending = pending ? coalesceOps(pending, next) : next;
+        }
+        const coalesced = pending ? applyOp(initial, pending) : initial;
+        expect(coalesced).toEqual(raw);
+      }),
+    );
+  });
+});
+
+describe('ordering ops for a push', () => {
+  const q = (rowId: string, priority: number, createdAt: number) => ({ table: 't', rowId, priority, createdAt, name: `${rowId}@${createdAt}` });
+
+  it('sends more urgent rows first, then older ones', () => {
+    const ops = [q('a', 5, 1), q('b', 1, 2), q('c', 3, 3), q('d', 1, 0)];
+    expect(orderForPush(ops).map((o) => o.name)).toEqual(['d@0', 'b@2', 'c@3', 'a@1']);
+  });
+
+  it('never reorders the ops of one row, lifting an earlier op to its row\'s urgency instead', () => {
+    const ops = [q('a', 5, 1), q('b', 3, 2), q('a', 1, 3)];
+    expect(orderForPush(ops).map((o) => o.name)).toEqual(['a@1', 'a@3', 'b@2']);
+  });
+
+  it('keeps per-row order for any input', () => {
+    const arb = fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 1, max: 5 }), fc.nat({ max: 50 })), { maxLength: 40 });
+    fc.assert(
+      fc.property(arb, (items) => {
+        const ops = items.map(([row, p, t], i) => ({ ...q(row, p, t), i }));
+        const sorted = orderForPush(ops);
+        expect(sorted).toHaveLength(ops.length);
+        for (const row of ['a', 'b', 'c']) {
+          const seq = sorted.filter((o) => o.rowId === row).map((o) => o.i);
+          expect(seq).toEqual([...seq].sort((x, y) => x - y));
+        }
+      }),
+    );
+  });
+});
