@@ -1,0 +1,45 @@
+import type { ChartsyncErrorCode } from '../src/core/errors';
+
+/**
+ * A failure as the charts keep it: plain JSON, so it survives snapshot persistence. Invoked actors reject
+ * with ChartsyncErrors; `toFailure` reads their code, message and HTTP facts.
+ */
+export interface SyncFailure {
+  code: ChartsyncErrorCode | 'UNKNOWN';
+  message: string;
+  /** HTTP status, when the failure came from the server. */
+  status?: number;
+  /** The server's Retry-After, in ms. */
+  retryAfterMs?: number;
+}
+
+/** Why the engine is in `error`. */
+export type ErrorReason = 'auth' | 'rehydrate' | 'local' | 'unknown';
+
+// Failures a later attempt may cure: they send the chart to `reconnecting` with backoff.
+const RETRYABLE: ReadonlyArray<SyncFailure['code']> = ['NETWORK', 'TIMEOUT', 'RATE_LIMITED', 'SERVER'];
+
+/** Normalizes whatever an actor rejected with into a SyncFailure. */
+export function toFailure(error: unknown): SyncFailure {
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { code?: unknown; message?: unknown; context?: { status?: unknown; retryAfterMs?: unknown } };
+    const failure: SyncFailure = {
+      code: typeof e.code === 'string' ? (e.code as SyncFailure['code']) : 'UNKNOWN',
+      message: typeof e.message === 'string' ? e.message : String(error),
+    };
+    if (typeof e.context?.status === 'number') failure.status = e.context.status;
+    if (typeof e.context?.retryAfterMs === 'number') failure.retryAfterMs = e.context.retryAfterMs;
+    return failure;
+  }
+  return { code: 'UNKNOWN', message: String(error) };
+}
+
+/** True when the failure is worth retrying with backoff (network errors, timeouts, 408/429/5xx). */
+export function isRetryableFailure(failure: SyncFailure): boolean {
+  return RETRYABLE.includes(failure.code);
+}
+
+/** True when the server refused our credentials (401/403). */
+export function isAuthFailure(failure: SyncFailure): boolean {
+  return failure.code === 'AUTH';
+}

@@ -1,0 +1,453 @@
+import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
+import { sumProgress } from './progress';
+import { isAuthFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
+import { initialSyncMachine, type InitialSyncParentEvent } from './initialSyncMachine';
+import { tableSyncMachine, type TableSyncParentEvent } from './tableSyncMachine';
+
+/** What made a sync happen. */
+export type SyncTrigger = 'start' | 'manual' | 'online' | 'focus' | 'interval' | 'write' | 'poke' | 'follower';
+
+/** Tuning of the root chart. */
+export interface SyncConfig {
+  /** First backoff delay, ms. @default 1000 */
+  backoffBaseMs: number;
+  /** Largest backoff delay, ms. @default 60000 */
+  backoffMaxMs: number;
+  /** Consecutive failures that open the circuit breaker. @default 5 */
+  circuitThreshold: number;
+  /** Wait before probing while the circuit is open, ms. @default 300000 */
+  circuitCooldownMs: number;
+}
+
+/** The defaults of SyncConfig. */
+export const DEFAULT_SYNC_CONFIG: SyncConfig = { backoffBaseMs: 1000, backoffMaxMs: 60_000, circuitThreshold: 5, circuitCooldownMs: 300_000 };
+
+/** Counters the engine reports in diagnostics. */
+export interface SyncMetrics {
+  cycles: number;
+  opsPushed: number;
+  rowsPulled: number;
+  bytesPushed: number;
+  bytesPulled: number;
+  /** Duration of the last push batch / last table pull, ms. */
+  lastPushMs: number | null;
+  failures: number;
+}
+
+/** Progress of the running phase (processed of total, total when known). */
+export interface SyncProgress {
+  phase: 'push' | 'initial' | 'pull';
+  processed: number;
+  total: number | null;
+}
+
+/** Input of the root chart. */
+export interface SyncInput {
+  tables: readonly string[];
+  online?: boolean;
+  isLeader?: boolean;
+  config?: Partial<SyncConfig>;
+}
+
+/** Context of the root chart: plain JSON, persisted as the engine's snapshot. */
+export interface SyncContext {
+  tables: readonly string[];
+  online: boolean;
+  isLeader: boolean;
+  /** A sync was asked for while it could not run (or during a cycle): run one (more) when possible. */
+  syncRequested: boolean;
+  /** Tables that never completed a full download. */
+  needsInitial: readonly string[];
+  /** Per-table cursors, as last applied. */
+  cursors: Record<string, string | null>;
+  /** The fencing token of the sync lock while it is held; null otherwise. */
+  lockToken: number | null;
+  /** Tables whose pull child has not reported yet in this cycle. */
+  pullsPending: readonly string[];
+  /** Pending ops left after the last push batch. */
+  pushRemaining: number;
+  /** Per-table pull progress of the running cycle. */
+  tableProgress: Record<string, { processed: number; total: number | null }>;
+  consecutiveFailures: number;
+  lastError: SyncFailure | null;
+  errorReason: ErrorReason | null;
+  lastSyncedAt: number | null;
+  lastSyncByTable: Record<string, number>;
+  progress: SyncProgress | null;
+  metrics: SyncMetrics;
+  config: SyncConfig;
+}
+
+/** What the rehydrate actor restores after a start or a crash. */
+export interface RehydrateOutput {
+  needsInitial: readonly string[];
+  cursors: Record<string, string | null>;
+  /** Persisted counters from the last run, if any. */
+  restored?: Partial<Pick<SyncContext, 'metrics' | 'lastSyncByTable' | 'lastSyncedAt' | 'consecutiveFailures'>>;
+}
+
+/** What one push batch reports. */
+export interface PushBatchOutput {
+  pushed: number;
+  bytes: number;
+  durationMs: number;
+  /** Pending ops still waiting (0: the outbox is drained). */
+  remaining: number;
+}
+
+/** Events the root chart accepts. */
+export type SyncEvent =
+  | { type: 'SYNC'; reason?: SyncTrigger }
+  | { type: 'ONLINE' }
+  | { type: 'OFFLINE' }
+  | { type: 'LEADER'; isLeader: boolean }
+  | { type: 'SET_TOKEN' }
+  | { type: 'RETRY' }
+  | { type: 'RESET' }
+  | { type: 'FAIL'; error: SyncFailure }
+  | { type: 'LOCK.ACQUIRED'; token: number }
+  | { type: 'LOCK.FAILED'; error: SyncFailure }
+  | ConnectionParentEvent
+  | TableSyncParentEvent
+  | InitialSyncParentEvent;
+
+/** Events the root chart emits to engine listeners. */
+export type SyncEmitted = { type: 'synced'; at: number | null; cycles: number } | { type: 'failed'; error: SyncFailure; reason: ErrorReason | 'retrying' };
+
+/** The id (and system id) of the pull child of `table`. */
+export function tableChildId(table: string): string {
+  return `table:${table}`;
+}
+
+const notProvided = (name: string) => () => {
+  throw new Error(`syncMachine: provide the ${name} actor with machine.provide()`);
+};
+
+/** The backoff before the next probe: exponential with jitter, the server's Retry-After, or the circuit cooldown. */
+export function backoffDelay(context: Pick<SyncContext, 'consecutiveFailures' | 'lastError' | 'config'>, random: () => number = Math.random): number {
+  const { backoffBaseMs, backoffMaxMs, circuitThreshold, circuitCooldownMs } = context.config;
+  if (context.consecutiveFailures >= circuitThreshold) return circuitCooldownMs;
+  const exp = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, context.consecutiveFailures - 1));
+  // "Equal jitter": half fixed, half random, so retries of many clients spread out but never hammer.
+  const jittered = exp / 2 + random() * (exp / 2);
+  return Math.max(jittered, context.lastError?.retryAfterMs ?? 0);
+}
+
+// Every failure, whatever actor reported it, goes through one classification: retryable → reconnecting,
+// auth → error(auth), anything else → error(unknown).
+const failureTransitions = [
+  { guard: 'failureIsRetryable', target: '#sync.reconnecting', actions: 'recordRetryableFailure' },
+  { guard: 'failureIsAuth', target: '#sync.error', actions: 'recordAuthFailure' },
+  { target: '#sync.error', actions: 'recordUnknownFailure' },
+] as const;
+
+/**
+ * The root lifecycle: rehydrating → idle / syncing / offline / reconnecting / error, with the moves allowed
+ * by `transitions.ts` only. Inside `syncing`: locking → pushing (batches until the outbox is drained) →
+ * initial download (if a table never completed one) → pulling (one child per table) → done. A SYNC during
+ * a cycle is remembered and runs exactly one more cycle; no network work happens offline or in a tab that
+ * is not the leader. Every side effect is an invoked actor named here and supplied by the engine.
+ */
+export const syncMachine = setup({
+  types: {
+    context: {} as SyncContext,
+    events: {} as SyncEvent,
+    input: {} as SyncInput,
+    emitted: {} as SyncEmitted,
+  },
+  actors: {
+    rehydrate: fromPromise<RehydrateOutput, { tables: readonly string[] }>(notProvided('rehydrate')),
+    syncLock: fromCallback<SyncEvent, { tables: readonly string[] }>(notProvided('syncLock')),
+    pushBatch: fromPromise<PushBatchOutput, { lockToken: number }>(notProvided('pushBatch')),
+    probe: fromPromise<{ latencyMs: number }, void>(notProvided('probe')),
+    tableSync: tableSyncMachine,
+    initialSync: initialSyncMachine,
+    connection: connectionMachine,
+  },
+  delays: {
+    backoff: ({ context }) => backoffDelay(context),
+  },
+  guards: {
+    canSync: ({ context }) => context.online && context.isLeader,
+    canSyncNow: ({ context }) => context.online && context.isLeader && context.syncRequested,
+    isOffline: ({ context }) => !context.online,
+    notLeader: ({ context }) => !context.isLeader,
+    becameFollower: ({ event }) => event.type === 'LEADER' && !event.isLeader,
+    becameLeaderOnline: ({ context, event }) => event.type === 'LEADER' && event.isLeader && context.online,
+    moreToPush: ({ context }) => context.pushRemaining > 0,
+    needsInitial: ({ context }) => context.needsInitial.length > 0,
+    initialSucceeded: ({ event }) => !(event as unknown as { output: { failed: boolean } }).output.failed,
+    allTablesPulled: ({ context }) => context.pullsPending.length === 0,
+    failureIsRetryable: ({ event }) => isRetryableFailure(failureOf(event)),
+    failureIsAuth: ({ event }) => isAuthFailure(failureOf(event)),
+    errorIsAuth: ({ context }) => context.errorReason === 'auth',
+  },
+  actions: {
+    recordRetryableFailure: assign(({ context, event }) => ({
+      lastError: failureOf(event),
+      consecutiveFailures: context.consecutiveFailures + 1,
+      metrics: { ...context.metrics, failures: context.metrics.failures + 1 },
+    })),
+    recordAuthFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'auth' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
+    recordUnknownFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'unknown' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
+    requestSync: assign({ syncRequested: true }),
+    // One pull child per table, registered in the system as `table:<name>` (for inspectors and hooks).
+    spawnTableChildren: enqueueActions(({ context, enqueue }) => {
+      for (const table of context.tables) {
+        enqueue.spawnChild('tableSync', { id: tableChildId(table), systemId: tableChildId(table), input: { table, cursor: context.cursors[table] ?? null, initial: false } });
+      }
+    }),
+    stopTableChildren: enqueueActions(({ context, enqueue }) => {
+      for (const table of context.tables) enqueue.stopChild(tableChildId(table));
+    }),
+    clearError: assign({ lastError: null, errorReason: null, consecutiveFailures: 0 }),
+    emitFailed: emit(({ context }): SyncEmitted => ({ type: 'failed', error: context.lastError ?? { code: 'UNKNOWN', message: 'unknown failure' }, reason: context.errorReason ?? 'retrying' })),
+  },
+}).createMachine({
+  id: 'sync',
+  context: ({ input }) => ({
+    tables: input.tables,
+    online: input.online ?? true,
+    isLeader: input.isLeader ?? true,
+    syncRequested: false,
+    needsInitial: [],
+    cursors: {},
+    lockToken: null,
+    pullsPending: [],
+    pushRemaining: 0,
+    tableProgress: {},
+    consecutiveFailures: 0,
+    lastError: null,
+    errorReason: null,
+    lastSyncedAt: null,
+    lastSyncByTable: {},
+    progress: null,
+    metrics: { cycles: 0, opsPushed: 0, rowsPulled: 0, bytesPushed: 0, bytesPulled: 0, lastPushMs: null, failures: 0 },
+    config: { ...DEFAULT_SYNC_CONFIG, ...input.config },
+  }),
+  invoke: {
+    id: 'connection',
+    systemId: 'connection',
+    src: 'connection',
+    input: ({ context }) => ({ online: context.online }),
+    onError: { actions: assign({ lastError: ({ event }) => toFailure(event.error) }) },
+  },
+  on: {
+    // Facts are recorded in every state; the states below decide what they mean.
+    ONLINE: { actions: assign({ online: true }) },
+    OFFLINE: { actions: assign({ online: false }) },
+    LEADER: { actions: assign({ isLeader: ({ event }) => event.isLeader }) },
+    SYNC: { actions: 'requestSync' },
+  },
+  initial: 'rehydrating',
+  states: {
+    rehydrating: {
+      initial: 'restoring',
+      states: {
+        restoring: {
+          invoke: {
+            id: 'rehydrate',
+            src: 'rehydrate',
+            input: ({ context }) => ({ tables: context.tables }),
+            onDone: {
+              target: 'restored',
+              actions: assign(({ context, event }) => ({
+                ...event.output.restored,
+                needsInitial: event.output.needsInitial,
+                cursors: event.output.cursors,
+                metrics: { ...context.metrics, ...event.output.restored?.metrics },
+              })),
+            },
+            onError: { target: '#sync.error', actions: assign({ lastError: ({ event }) => toFailure(event.error), errorReason: 'rehydrate' as const }) },
+          },
+        },
+        // Where a restored engine starts depends on what the environment said meanwhile.
+        restored: {
+          always: [{ guard: 'isOffline', target: '#sync.offline' }, { target: '#sync.idle' }],
+        },
+      },
+    },
+    idle: {
+      entry: assign({ progress: null }),
+      always: { guard: 'canSyncNow', target: 'syncing' },
+      on: {
+        SYNC: [{ guard: 'canSync', target: 'syncing' }, { actions: 'requestSync' }],
+        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+        LEADER: [{ guard: 'becameLeaderOnline', target: 'syncing', actions: assign({ isLeader: true }) }, { actions: assign({ isLeader: ({ event }) => event.isLeader }) }],
+        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+      },
+    },
+    syncing: {
+      entry: assign({ syncRequested: false }),
+      exit: assign({ lockToken: null, progress: null }),
+      // The lock lives exactly as long as this state: leaving `syncing` for any reason releases it.
+      invoke: {
+        id: 'syncLock',
+        src: 'syncLock',
+        input: ({ context }) => ({ tables: context.tables }),
+        onError: failureTransitions,
+      },
+      on: {
+        SYNC: { actions: 'requestSync' },
+        OFFLINE: { target: 'reconnecting', actions: assign({ online: false }) },
+        LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
+        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+        'LOCK.FAILED': failureTransitions,
+      },
+      initial: 'locking',
+      states: {
+        locking: {
+          on: {
+            'LOCK.ACQUIRED': { target: 'pushing', actions: assign({ lockToken: ({ event }) => event.token }) },
+          },
+        },
+        pushing: {
+          entry: assign({ progress: ({ context }) => ({ phase: 'push' as const, processed: context.progress?.phase === 'push' ? context.progress.processed : 0, total: null }) }),
+          on: {
+            // The lock is re-announced when a restored lock actor re-acquires it.
+            'LOCK.ACQUIRED': { actions: assign({ lockToken: ({ event }) => event.token }) },
+          },
+          invoke: {
+            id: 'pushBatch',
+            src: 'pushBatch',
+            input: ({ context }) => ({ lockToken: context.lockToken! }),
+            onDone: {
+              target: 'pushed',
+              actions: assign(({ context, event }) => ({
+                progress: { phase: 'push' as const, processed: (context.progress?.processed ?? 0) + event.output.pushed, total: null },
+                metrics: {
+                  ...context.metrics,
+                  opsPushed: context.metrics.opsPushed + event.output.pushed,
+                  bytesPushed: context.metrics.bytesPushed + event.output.bytes,
+                  lastPushMs: event.output.durationMs,
+                },
+                pushRemaining: event.output.remaining,
+              })),
+            },
+            onError: failureTransitions,
+          },
+        },
+        pushed: {
+          always: [
+            { guard: 'moreToPush', target: 'pushing' },
+            { guard: 'needsInitial', target: 'initial' },
+            { target: 'pulling' },
+          ],
+        },
+        initial: {
+          entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
+          invoke: {
+            id: 'initialSync',
+            src: 'initialSync',
+            input: ({ context }) => ({ tables: context.needsInitial }),
+            onDone: { guard: 'initialSucceeded', target: 'pulling', actions: assign({ needsInitial: [] }) },
+            onError: failureTransitions,
+          },
+          on: {
+            'INITIAL.PROGRESS': { actions: assign({ progress: ({ event }) => ({ phase: 'initial' as const, processed: event.processed, total: event.total }) }) },
+            'INITIAL.FAILED': failureTransitions,
+          },
+        },
+        pulling: {
+          // Done when every table child has reported (at once when there are no tables).
+          always: { guard: 'allTablesPulled', target: 'cycleDone' },
+          entry: [
+            assign({ pullsPending: ({ context }) => context.tables, tableProgress: {}, progress: { phase: 'pull', processed: 0, total: null } }),
+            'spawnTableChildren',
+          ],
+          exit: ['stopTableChildren', assign({ pullsPending: [] })],
+          on: {
+            'TABLE.PROGRESS': {
+              actions: assign(({ context, event }) => {
+                const tableProgress = { ...context.tableProgress, [event.table]: { processed: event.processed, total: event.total } };
+                return { tableProgress, progress: { phase: 'pull' as const, ...sumProgress(tableProgress) } };
+              }),
+            },
+            'TABLE.DONE': {
+              actions: assign(({ context, event }) => ({
+                pullsPending: context.pullsPending.filter((t) => t !== event.table),
+                cursors: { ...context.cursors, [event.table]: event.cursor },
+                lastSyncByTable: event.at === null ? context.lastSyncByTable : { ...context.lastSyncByTable, [event.table]: event.at },
+                lastSyncedAt: event.at ?? context.lastSyncedAt,
+                metrics: { ...context.metrics, rowsPulled: context.metrics.rowsPulled + event.processed, bytesPulled: context.metrics.bytesPulled + event.bytes },
+              })),
+            },
+            'TABLE.FAILED': failureTransitions,
+          },
+        },
+        cycleDone: {
+          entry: [
+            assign(({ context }) => ({ consecutiveFailures: 0, lastError: null, metrics: { ...context.metrics, cycles: context.metrics.cycles + 1 } })),
+            emit(({ context }): SyncEmitted => ({ type: 'synced', at: context.lastSyncedAt, cycles: context.metrics.cycles })),
+          ],
+          always: [
+            // Triggers that arrived during the cycle coalesce into exactly one more cycle, lock still held.
+            { guard: 'canSyncNow', target: 'pushing', actions: assign({ syncRequested: false }) },
+            { target: '#sync.idle' },
+          ],
+        },
+      },
+    },
+    reconnecting: {
+      entry: 'emitFailed',
+      always: [
+        { guard: 'isOffline', target: 'offline' },
+        { guard: 'notLeader', target: 'idle' },
+      ],
+      on: {
+        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+        LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
+        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+      },
+      initial: 'waiting',
+      states: {
+        waiting: {
+          after: { backoff: 'probing' },
+          on: { SYNC: { target: 'probing', actions: 'requestSync' } },
+        },
+        probing: {
+          invoke: {
+            id: 'probe',
+            src: 'probe',
+            onDone: { target: '#sync.syncing' },
+            onError: [
+              { guard: 'failureIsAuth', target: '#sync.error', actions: 'recordAuthFailure' },
+              { target: 'waiting', actions: 'recordRetryableFailure' },
+            ],
+          },
+        },
+      },
+    },
+    offline: {
+      entry: assign({ progress: null }),
+      on: {
+        ONLINE: [
+          { guard: 'notLeader', target: 'idle', actions: assign({ online: true }) },
+          { target: 'reconnecting', actions: assign({ online: true, consecutiveFailures: 0 }) },
+        ],
+      },
+    },
+    error: {
+      entry: 'emitFailed',
+      on: {
+        RETRY: [
+          { guard: 'isOffline', target: 'offline', actions: 'clearError' },
+          { target: 'reconnecting', actions: 'clearError' },
+        ],
+        RESET: { target: 'idle', actions: 'clearError' },
+        SET_TOKEN: { guard: 'errorIsAuth', target: 'reconnecting', actions: 'clearError' },
+        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+      },
+    },
+  },
+});
+
+function failureOf(event: SyncEvent | { type: string; error?: unknown }): SyncFailure {
+  const error = (event as { error?: unknown }).error;
+  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error && !(error instanceof Error)) return error as SyncFailure;
+  return toFailure(error);
+}
+
+/** A running root sync actor. */
+export type SyncActorRef = ActorRefFrom<typeof syncMachine>;

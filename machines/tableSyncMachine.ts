@@ -1,0 +1,140 @@
+import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { toFailure, type SyncFailure } from './failure';
+
+/** One page of server changes for a table, as the `fetchPage` actor returns it. */
+export interface TablePage {
+  /** The rows of the page (opaque to the chart). */
+  rows: ReadonlyArray<unknown>;
+  /** The cursor after this page. */
+  cursor: string;
+  hasMore: boolean;
+  /** Changes left after this page, when the server counts them. */
+  remaining?: number;
+  /** Bytes received, for metrics. */
+  bytes: number;
+}
+
+/** What `applyPage` reports: when it committed (ms since epoch). */
+export interface AppliedPage {
+  at: number;
+}
+
+/** Input of a table's pull actor. */
+export interface TableSyncInput {
+  table: string;
+  /** The table's cursor (null: from the start). */
+  cursor: string | null;
+  /** True for the first full download: the last page also marks the table complete. */
+  initial: boolean;
+}
+
+/** Context of tableSyncMachine. */
+export interface TableSyncContext extends TableSyncInput {
+  /** The fetched page waiting to be applied (cleared once applied). */
+  page: TablePage | null;
+  processed: number;
+  /** processed + remaining, when the server counts. */
+  total: number | null;
+  pages: number;
+  bytes: number;
+  lastAppliedAt: number | null;
+  error: SyncFailure | null;
+}
+
+/** Events tableSyncMachine accepts. */
+export type TableSyncEvent = { type: 'CANCEL' };
+
+/** Events tableSyncMachine sends to its parent. */
+export type TableSyncParentEvent =
+  | { type: 'TABLE.PROGRESS'; table: string; processed: number; total: number | null }
+  | { type: 'TABLE.DONE'; table: string; cursor: string | null; processed: number; bytes: number; at: number | null }
+  | { type: 'TABLE.FAILED'; table: string; error: SyncFailure };
+
+/**
+ * One table's pull: fetch a page → apply it (rows and cursor in one transaction) → more? → fetch again.
+ * Cancelling (CANCEL, or the parent stopping it) mid-page drops the fetched page unapplied; a page is applied
+ * whole or not at all, so no half page ever lands.
+ */
+export const tableSyncMachine = setup({
+  types: {
+    context: {} as TableSyncContext,
+    events: {} as TableSyncEvent,
+    input: {} as TableSyncInput,
+  },
+  actors: {
+    fetchPage: fromPromise<TablePage, { table: string; cursor: string | null; initial: boolean }>(async () => {
+      throw new Error('tableSyncMachine: provide a fetchPage actor with machine.provide()');
+    }),
+    applyPage: fromPromise<AppliedPage, { table: string; page: TablePage; initial: boolean }>(async () => {
+      throw new Error('tableSyncMachine: provide an applyPage actor with machine.provide()');
+    }),
+  },
+  guards: {
+    hasMore: ({ context }) => context.page?.hasMore === true,
+  },
+}).createMachine({
+  id: 'tableSync',
+  context: ({ input }) => ({ ...input, page: null, processed: 0, total: null, pages: 0, bytes: 0, lastAppliedAt: null, error: null }),
+  initial: 'fetching',
+  on: {
+    CANCEL: { target: '.cancelled' },
+  },
+  states: {
+    fetching: {
+      invoke: {
+        id: 'fetchPage',
+        src: 'fetchPage',
+        input: ({ context }) => ({ table: context.table, cursor: context.cursor, initial: context.initial }),
+        onDone: {
+          target: 'applying',
+          actions: assign({ page: ({ event }) => event.output, bytes: ({ context, event }) => context.bytes + event.output.bytes }),
+        },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => toFailure(event.error) }) },
+      },
+    },
+    applying: {
+      invoke: {
+        id: 'applyPage',
+        src: 'applyPage',
+        input: ({ context }) => ({ table: context.table, page: context.page!, initial: context.initial }),
+        onDone: {
+          target: 'checking',
+          actions: [
+            assign(({ context, event }) => {
+              const page = context.page!;
+              const processed = context.processed + page.rows.length;
+              return {
+                cursor: page.cursor,
+                processed,
+                total: page.remaining === undefined ? context.total : processed + page.remaining,
+                pages: context.pages + 1,
+                lastAppliedAt: event.output.at,
+              };
+            }),
+            sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.PROGRESS', table: context.table, processed: context.processed, total: context.total })),
+          ],
+        },
+        onError: { target: 'failed', actions: assign({ error: ({ event }) => toFailure(event.error) }) },
+      },
+    },
+    checking: {
+      always: [
+        { guard: 'hasMore', target: 'fetching', actions: assign({ page: null }) },
+        { target: 'done', actions: assign({ page: null }) },
+      ],
+    },
+    done: {
+      type: 'final',
+      entry: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.DONE', table: context.table, cursor: context.cursor, processed: context.processed, bytes: context.bytes, at: context.lastAppliedAt })),
+    },
+    failed: {
+      type: 'final',
+      entry: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.FAILED', table: context.table, error: context.error! })),
+    },
+    cancelled: {
+      type: 'final',
+      entry: assign({ page: null }),
+    },
+  },
+  output: ({ context }) => ({ table: context.table, cursor: context.cursor, processed: context.processed }),
+});

@@ -1,0 +1,144 @@
+import { createActor, enqueueActions, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { describe, expect, it } from 'vitest';
+import type { SyncFailure } from '../../machines/failure';
+import { syncMachine, tableChildId, type SyncContext } from '../../machines/syncMachine';
+import type { FakeActors } from './fakeActors';
+import { expectFullCoverage, runModel } from './modelRunner';
+
+const TABLES = ['tasks', 'notes'];
+const network: SyncFailure = { code: 'NETWORK', message: 'connection refused' };
+const auth: SyncFailure = { code: 'AUTH', message: 'token expired', status: 401 };
+const bug: SyncFailure = { code: 'UNKNOWN', message: 'boom' };
+const BACKOFF_EVENT = 'xstate.after.backoff.sync.reconnecting.waiting';
+
+/** The root machine with every invoked actor replaced by a controllable fake. */
+export function provideFakes(fakes: FakeActors, delayMs = 1000) {
+  return syncMachine.provide({
+    actors: {
+      rehydrate: fakes.promise('rehydrate'),
+      syncLock: fakes.lock(),
+      pushBatch: fakes.promise('pushBatch'),
+      probe: fakes.promise('probe'),
+      tableSync: fakes.stub('tableSync'),
+      initialSync: fakes.stub('initialSync'),
+    } as never,
+    delays: { backoff: delayMs },
+  });
+}
+
+const events: AnyEventObject[] = [
+  { type: 'SYNC', reason: 'manual' },
+  { type: 'ONLINE' },
+  { type: 'OFFLINE' },
+  { type: 'LEADER', isLeader: true },
+  { type: 'LEADER', isLeader: false },
+  { type: 'SET_TOKEN' },
+  { type: 'RETRY' },
+  { type: 'RESET' },
+  { type: 'FAIL', error: { code: 'UNKNOWN', message: 'QuotaExceededError' } },
+  { type: 'LOCK.ACQUIRED', token: 7 },
+  { type: 'LOCK.FAILED', error: network },
+  { type: 'LOCK.FAILED', error: auth },
+  { type: 'LOCK.FAILED', error: bug },
+  { type: 'TABLE.PROGRESS', table: 'tasks', processed: 5, total: 10 },
+  { type: 'TABLE.DONE', table: 'tasks', cursor: 'c1.5', processed: 5, bytes: 100, at: 1000 },
+  { type: 'TABLE.DONE', table: 'notes', cursor: 'c1.6', processed: 1, bytes: 20, at: 1001 },
+  { type: 'TABLE.FAILED', table: 'tasks', error: network },
+  { type: 'TABLE.FAILED', table: 'tasks', error: auth },
+  { type: 'TABLE.FAILED', table: 'tasks', error: bug },
+  { type: 'INITIAL.PROGRESS', processed: 3, total: 9 },
+  { type: 'INITIAL.FAILED', error: network },
+  { type: 'INITIAL.FAILED', error: auth },
+  { type: 'INITIAL.FAILED', error: bug },
+  { type: 'xstate.done.actor.rehydrate', output: { needsInitial: [], cursors: {} } },
+  { type: 'xstate.done.actor.rehydrate', output: { needsInitial: ['tasks'], cursors: { notes: 'c1.2' }, restored: { consecutiveFailures: 0 } } },
+  { type: 'xstate.error.actor.rehydrate', error: bug },
+  { type: 'xstate.done.actor.pushBatch', output: { pushed: 10, bytes: 999, durationMs: 4, remaining: 0 } },
+  { type: 'xstate.done.actor.pushBatch', output: { pushed: 100, bytes: 9999, durationMs: 9, remaining: 50 } },
+  { type: 'xstate.error.actor.pushBatch', error: network },
+  { type: 'xstate.error.actor.pushBatch', error: auth },
+  { type: 'xstate.error.actor.pushBatch', error: bug },
+  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], failed: false } },
+  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], failed: true } },
+  { type: 'xstate.error.actor.initialSync', error: network },
+  { type: 'xstate.error.actor.initialSync', error: auth },
+  { type: 'xstate.error.actor.initialSync', error: bug },
+  { type: 'xstate.done.actor.probe', output: { latencyMs: 3 } },
+  { type: 'xstate.error.actor.probe', error: network },
+  { type: 'xstate.error.actor.probe', error: auth },
+  { type: 'xstate.error.actor.syncLock', error: network },
+  { type: 'xstate.error.actor.syncLock', error: auth },
+  { type: 'xstate.error.actor.syncLock', error: bug },
+  { type: 'xstate.error.actor.connection', error: bug },
+  { type: BACKOFF_EVENT },
+];
+
+function project(snapshot: AnyMachineSnapshot) {
+  const c = snapshot.context as SyncContext;
+  return {
+    online: c.online,
+    leader: c.isLeader,
+    requested: c.syncRequested,
+    initial: c.needsInitial.length > 0,
+    morePush: c.pushRemaining > 0,
+    pulls: [...c.pullsPending].sort(),
+    reason: c.errorReason,
+    failing: c.consecutiveFailures > 0,
+  };
+}
+
+function inState(snapshot: AnyMachineSnapshot, value: string | Record<string, string>): boolean {
+  return snapshot.matches(value as never);
+}
+
+// See ModelSpec.traverse: the same chart, its table children spawned without systemIds.
+const traversable = syncMachine.provide({
+  actions: {
+    spawnTableChildren: enqueueActions(({ context, enqueue }) => {
+      for (const table of (context as SyncContext).tables) enqueue.spawnChild('tableSync', { id: tableChildId(table), input: { table, cursor: null, initial: false } });
+    }),
+  } as never,
+});
+
+describe('syncMachine, model-based', () => {
+  it('runs a path to every transition against the real machine, with invariants at every state', async () => {
+    const report = await runModel({
+      machine: syncMachine,
+      traverse: traversable,
+      input: { tables: TABLES },
+      events,
+      project,
+      delayMs: 1000,
+      start: (fakes, clock, inspect) => {
+        const actor = createActor(provideFakes(fakes), { input: { tables: TABLES }, clock, inspect }).start();
+        return { actor, root: actor };
+      },
+      check: ({ snapshot, previous, event, fakes }) => {
+        const c = snapshot.context as SyncContext;
+        const network = fakes.active('pushBatch') + fakes.active('probe');
+        // Never two locks; the lock is held exactly while syncing.
+        expect(fakes.maxLocksHeld).toBeLessThanOrEqual(1);
+        expect(fakes.locksHeld).toBe(inState(snapshot, 'syncing') ? 1 : 0);
+        if (!inState(snapshot, 'syncing')) expect(c.lockToken).toBeNull();
+        // No network work offline, or in a tab that is not the leader.
+        if (!c.online || !c.isLeader) expect(network).toBe(0);
+        if (inState(snapshot, 'offline')) expect(network).toBe(0);
+        // Pushing happens under the lock, one batch at a time.
+        if (inState(snapshot, { syncing: 'pushing' })) {
+          expect(c.lockToken).not.toBeNull();
+          expect(fakes.active('pushBatch')).toBe(1);
+        } else {
+          expect(fakes.active('pushBatch')).toBe(0);
+        }
+        if (inState(snapshot, { reconnecting: 'probing' })) expect(fakes.active('probe')).toBe(1);
+        // Leaving error by RETRY or RESET starts over: counters and error cleared.
+        if (inState(previous, 'error') && (event.type === 'RETRY' || event.type === 'RESET')) {
+          expect(c.consecutiveFailures).toBe(0);
+          expect(c.lastError).toBeNull();
+        }
+        if (inState(snapshot, 'error')) expect(c.errorReason).not.toBeNull();
+      },
+    });
+    expectFullCoverage('syncMachine', report);
+  }, 120_000);
+});
