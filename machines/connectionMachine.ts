@@ -63,6 +63,8 @@ export const connectionMachine = setup({
     }),
     recordFailure: assign(({ context }) => ({ failures: context.failures + 1, quality: grade(context.latencyMs, context.failures + 1) })),
     regrade: assign(({ context }) => ({ quality: grade(context.latencyMs, context.failures) })),
+    reportOnline: sendParent({ type: 'ONLINE' } satisfies ConnectionParentEvent),
+    reportOffline: sendParent({ type: 'OFFLINE' } satisfies ConnectionParentEvent),
   },
 }).createMachine({
   id: 'connection',
@@ -80,8 +82,8 @@ export const connectionMachine = setup({
       },
     },
     offline: {
-      entry: [assign({ quality: 'offline' }), sendParent({ type: 'OFFLINE' } satisfies ConnectionParentEvent)],
-      exit: ['regrade', sendParent({ type: 'ONLINE' } satisfies ConnectionParentEvent)],
+      entry: [assign({ quality: 'offline' }), 'reportOffline'],
+      exit: ['regrade', 'reportOnline'],
       on: {
         'ENV.ONLINE': { target: 'online' },
         'REQUEST.OK': { target: 'online', actions: 'recordSuccess' },

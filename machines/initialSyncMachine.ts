@@ -45,6 +45,8 @@ export const initialSyncMachine = setup({
   },
   actors: { tableSync: tableSyncMachine },
   actions: {
+    reportProgress: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.PROGRESS', ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })) })),
+    reportFailed: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.FAILED', error: context.error! })),
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) {
         enqueue.spawnChild('tableSync', { id: initialChildId(table), systemId: initialChildId(table), input: { table, cursor: null, initial: true } });
@@ -71,7 +73,7 @@ export const initialSyncMachine = setup({
         'TABLE.PROGRESS': {
           actions: [
             assign({ progress: ({ context, event }) => ({ ...context.progress, [event.table]: { processed: event.processed, total: event.total } }) }),
-            sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.PROGRESS', ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })) })),
+            'reportProgress',
           ],
         },
         'TABLE.DONE': [
@@ -84,7 +86,7 @@ export const initialSyncMachine = setup({
     done: { type: 'final', entry: assign({ remaining: [] }) },
     failed: {
       type: 'final',
-      entry: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.FAILED', error: context.error! })),
+      entry: 'reportFailed',
     },
   },
   output: ({ context }) => ({ tables: context.tables, failed: context.error !== null }),

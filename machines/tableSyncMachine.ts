@@ -69,6 +69,12 @@ export const tableSyncMachine = setup({
       throw new Error('tableSyncMachine: provide an applyPage actor with machine.provide()');
     }),
   },
+  // What the parent hears (named, so a traversal without a parent can silence them).
+  actions: {
+    reportProgress: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.PROGRESS', table: context.table, processed: context.processed, total: context.total })),
+    reportDone: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.DONE', table: context.table, cursor: context.cursor, processed: context.processed, bytes: context.bytes, at: context.lastAppliedAt })),
+    reportFailed: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.FAILED', table: context.table, error: context.error! })),
+  },
   guards: {
     hasMore: ({ context }) => context.page?.hasMore === true,
   },
@@ -76,11 +82,9 @@ export const tableSyncMachine = setup({
   id: 'tableSync',
   context: ({ input }) => ({ ...input, page: null, processed: 0, total: null, pages: 0, bytes: 0, lastAppliedAt: null, error: null }),
   initial: 'fetching',
-  on: {
-    CANCEL: { target: '.cancelled' },
-  },
   states: {
     fetching: {
+      on: { CANCEL: 'cancelled' },
       invoke: {
         id: 'fetchPage',
         src: 'fetchPage',
@@ -93,6 +97,8 @@ export const tableSyncMachine = setup({
       },
     },
     applying: {
+      // Cancelling here drops the applying actor's result; the page's transaction commits whole or not at all.
+      on: { CANCEL: 'cancelled' },
       invoke: {
         id: 'applyPage',
         src: 'applyPage',
@@ -111,7 +117,7 @@ export const tableSyncMachine = setup({
                 lastAppliedAt: event.output.at,
               };
             }),
-            sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.PROGRESS', table: context.table, processed: context.processed, total: context.total })),
+            'reportProgress',
           ],
         },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => toFailure(event.error) }) },
@@ -125,11 +131,11 @@ export const tableSyncMachine = setup({
     },
     done: {
       type: 'final',
-      entry: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.DONE', table: context.table, cursor: context.cursor, processed: context.processed, bytes: context.bytes, at: context.lastAppliedAt })),
+      entry: 'reportDone',
     },
     failed: {
       type: 'final',
-      entry: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.FAILED', table: context.table, error: context.error! })),
+      entry: 'reportFailed',
     },
     cancelled: {
       type: 'final',

@@ -93,3 +93,17 @@ export class FakeActors {
 export async function flush(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
 }
+
+/**
+ * A parent for machines that talk to their parent (sendParent): invokes `child` as `child` and records
+ * every event the child sends up.
+ */
+export function parentOf(child: AnyActorLogic, input: unknown) {
+  const received: Array<{ type: string; [key: string]: unknown }> = [];
+  const machine = createMachine({
+    id: 'testParent',
+    invoke: { id: 'child', src: child, input },
+    on: { '*': { actions: ({ event }) => void received.push(event as { type: string }) } },
+  });
+  return { machine, received };
+}
