@@ -22,13 +22,16 @@ const RETRYABLE: ReadonlyArray<SyncFailure['code']> = ['NETWORK', 'TIMEOUT', 'RA
 /** Normalizes whatever an actor rejected with into a SyncFailure. */
 export function toFailure(error: unknown): SyncFailure {
   if (typeof error === 'object' && error !== null) {
-    const e = error as { code?: unknown; message?: unknown; context?: { status?: unknown; retryAfterMs?: unknown } };
+    // A ChartsyncError keeps HTTP facts in `context`; a SyncFailure (already plain) at the top level.
+    const e = error as { code?: unknown; message?: unknown; status?: unknown; retryAfterMs?: unknown; context?: { status?: unknown; retryAfterMs?: unknown } };
     const failure: SyncFailure = {
       code: typeof e.code === 'string' ? (e.code as SyncFailure['code']) : 'UNKNOWN',
       message: typeof e.message === 'string' ? e.message : String(error),
     };
-    if (typeof e.context?.status === 'number') failure.status = e.context.status;
-    if (typeof e.context?.retryAfterMs === 'number') failure.retryAfterMs = e.context.retryAfterMs;
+    const status = e.context?.status ?? e.status;
+    const retryAfterMs = e.context?.retryAfterMs ?? e.retryAfterMs;
+    if (typeof status === 'number') failure.status = status;
+    if (typeof retryAfterMs === 'number') failure.retryAfterMs = retryAfterMs;
     return failure;
   }
   return { code: 'UNKNOWN', message: String(error) };

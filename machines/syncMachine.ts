@@ -443,10 +443,8 @@ export const syncMachine = setup({
   },
 });
 
-function failureOf(event: SyncEvent | { type: string; error?: unknown }): SyncFailure {
-  const error = (event as { error?: unknown }).error;
-  if (typeof error === 'object' && error !== null && 'code' in error && 'message' in error && !(error instanceof Error)) return error as SyncFailure;
-  return toFailure(error);
+function failureOf(event: { type: string; error?: unknown }): SyncFailure {
+  return toFailure(event.error);
 }
 
 /** A running root sync actor. */

@@ -2,7 +2,7 @@ import { createActor, enqueueActions, type AnyEventObject, type AnyMachineSnapsh
 import { describe, expect, it } from 'vitest';
 import type { SyncFailure } from '../../machines/failure';
 import { syncMachine, tableChildId, type SyncContext } from '../../machines/syncMachine';
-import type { FakeActors } from './fakeActors';
+import { provideFakes } from './fakeSyncMachine';
 import { expectFullCoverage, runModel } from './modelRunner';
 
 const TABLES = ['tasks', 'notes'];
@@ -10,21 +10,6 @@ const network: SyncFailure = { code: 'NETWORK', message: 'connection refused' };
 const auth: SyncFailure = { code: 'AUTH', message: 'token expired', status: 401 };
 const bug: SyncFailure = { code: 'UNKNOWN', message: 'boom' };
 const BACKOFF_EVENT = 'xstate.after.backoff.sync.reconnecting.waiting';
-
-/** The root machine with every invoked actor replaced by a controllable fake. */
-export function provideFakes(fakes: FakeActors, delayMs = 1000) {
-  return syncMachine.provide({
-    actors: {
-      rehydrate: fakes.promise('rehydrate'),
-      syncLock: fakes.lock(),
-      pushBatch: fakes.promise('pushBatch'),
-      probe: fakes.promise('probe'),
-      tableSync: fakes.stub('tableSync'),
-      initialSync: fakes.stub('initialSync'),
-    } as never,
-    delays: { backoff: delayMs },
-  });
-}
 
 const events: AnyEventObject[] = [
   { type: 'SYNC', reason: 'manual' },

@@ -1,0 +1,17 @@
+import { syncMachine } from '../../machines/syncMachine';
+import type { FakeActors } from './fakeActors';
+
+/** The root machine with every invoked actor replaced by a controllable fake, and a fixed backoff. */
+export function provideFakes(fakes: FakeActors, delayMs = 1000) {
+  return syncMachine.provide({
+    actors: {
+      rehydrate: fakes.promise('rehydrate'),
+      syncLock: fakes.lock(),
+      pushBatch: fakes.promise('pushBatch'),
+      probe: fakes.promise('probe'),
+      tableSync: fakes.stub('tableSync'),
+      initialSync: fakes.stub('initialSync'),
+    } as never,
+    delays: { backoff: delayMs },
+  });
+}
