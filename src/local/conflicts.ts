@@ -1,0 +1,71 @@
+import type { Dexie, Table } from 'dexie';
+import { mergeClocks } from '../core/clock/vectorClock';
+import { ChartsyncError } from '../core/errors';
+import { stripMeta } from '../core/json/rowChecksum';
+import type { JsonObject } from '../core/json/types';
+import type { WireRow } from '../protocol/schemas';
+import { applyOp } from '../core/outbox/applyOp';
+import { opsOfRows, outboxTable } from './opsOfRows';
+import type { ConflictRecord, LocalRow, Tombstone } from './types';
+
+function conflictTable(db: Dexie): Table<ConflictRecord, number> {
+  return db.table('_conflicts');
+}
+
+/**
+ * Records conflicts the server left for people (`manual` policy): the op leaves the outbox, both sides are
+ * stored in `_conflicts`, and the local row shows the server's version — with a clock that has seen both
+ * sides, so the person's resolution, written as a new op, dominates both. One transaction.
+ */
+export async function recordConflicts(db: Dexie, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, now: number = Date.now()): Promise<ConflictRecord[]> {
+  const outbox = outboxTable(db);
+  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
+  return db.transaction('rw', [outbox, conflictTable(db), tombstones, ...tables.map((t) => db.table(t))], async () => {
+    const records: ConflictRecord[] = [];
+    for (const { opId, row: server } of conflicts) {
+      const entry = await outbox.where('opId').equals(opId).first();
+      if (!entry) continue;
+      await outbox.delete(entry.seq!);
+      const rows = db.table(entry.table) as Table<LocalRow, string>;
+      const local = await rows.get(entry.rowId);
+      const tomb = await tombstones.get([entry.table, entry.rowId]);
+      const clock = mergeClocks(local?._clock ?? tomb?._clock ?? {}, server._clock);
+      records.push({
+        table: entry.table,
+        rowId: entry.rowId,
+        local: local ? (stripMeta(local) as JsonObject) : null,
+        remote: server._deleted ? null : (stripMeta(server) as JsonObject),
+        remoteV: server._v,
+        remoteClock: server._clock,
+        opId,
+        createdAt: now,
+      });
+      // Later local ops of the row stay queued; the row shows them over the server's version.
+      const later = (await opsOfRows(outbox, entry.table, [entry.rowId])).get(entry.rowId) ?? [];
+      let data = server._deleted ? undefined : (stripMeta(server) as JsonObject);
+      for (const op of later) data = op.kind === 'update' && data === undefined ? undefined : applyOp(data, op);
+      if (data === undefined) {
+        await rows.delete(entry.rowId);
+        await tombstones.put({ table: entry.table, id: entry.rowId, _v: server._v, _clock: clock, deletedAt: now });
+      } else {
+        await rows.put({ ...data, id: entry.rowId, _v: server._v, _clock: clock } as LocalRow);
+        await tombstones.delete([entry.table, entry.rowId]);
+      }
+    }
+    if (records.length) await conflictTable(db).bulkAdd(records);
+    return records;
+  });
+}
+
+/** Every unresolved conflict, oldest first. */
+export function listConflicts(db: Dexie): Promise<ConflictRecord[]> {
+  return conflictTable(db).orderBy('createdAt').toArray();
+}
+
+/** Removes a resolved conflict (the resolution itself is an ordinary write). */
+export async function removeConflict(db: Dexie, id: number): Promise<ConflictRecord> {
+  const record = await conflictTable(db).get(id);
+  if (!record) throw new ChartsyncError('ROW_NOT_FOUND', `No conflict ${id}: list them with conflicts.list().`, { context: { id } });
+  await conflictTable(db).delete(id);
+  return record;
+}

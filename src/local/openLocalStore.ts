@@ -1,0 +1,152 @@
+import Dexie from 'dexie';
+import type { JsonObject } from '../core/json/types';
+import type { PriorityRules } from '../core/priority/priorityOf';
+import type { WireRow } from '../protocol/schemas';
+import type { ApplyStats } from './applyChanges';
+import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
+import { listConflicts, recordConflicts, removeConflict } from './conflicts';
+import { ensureDeviceId, getMeta, META_KEYS, metaTable, setMeta } from './meta';
+import { outboxTable } from './opsOfRows';
+import { ackOps, type OpAck } from './outbox/ackOps';
+import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
+import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
+import { markInflight } from './outbox/markInflight';
+import { countReady, peekBatch, type BatchLimits } from './outbox/peekBatch';
+import { resetInflight } from './outbox/resetInflight';
+import { buildSchema, type TableSchemas } from './schema';
+import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
+import { writeRows, type RowChange, type WriteResult } from './writeRows';
+
+/** Options of openLocalStore. */
+export interface LocalStoreOptions {
+  /** IndexedDB database name. */
+  name: string;
+  /** The app's synced tables: name → Dexie index string with primary key `id`. */
+  tables: TableSchemas;
+  /** Per-table priority overrides (field → 1..5). */
+  priorities?: Readonly<Record<string, PriorityRules>>;
+  /** IndexedDB implementation. @default globalThis.indexedDB */
+  indexedDB?: IDBFactory;
+  /** IDBKeyRange implementation. @default globalThis.IDBKeyRange */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** Clock. @default Date.now */
+  now?: () => number;
+  /** Called after every committed local write (the engine's debounced sync trigger). */
+  onWrite?: (table: string, ids: readonly string[]) => void;
+}
+
+/** The client's durable half: app tables, outbox, dead letters, conflicts and metadata in one IndexedDB. */
+export interface LocalStore {
+  /** The Dexie instance, for queries and liveQuery. */
+  readonly db: Dexie;
+  /** This device's stable id. */
+  readonly deviceId: string;
+  /** The app's table names. */
+  readonly tables: readonly string[];
+  put(table: string, row: JsonObject): Promise<WriteResult>;
+  update(table: string, id: string, patch: JsonObject): Promise<WriteResult>;
+  delete(table: string, id: string): Promise<WriteResult>;
+  bulkPut(table: string, rows: readonly JsonObject[]): Promise<WriteResult>;
+  bulkUpdate(table: string, updates: ReadonlyArray<{ id: string; patch: JsonObject }>): Promise<WriteResult>;
+  bulkDelete(table: string, ids: readonly string[]): Promise<WriteResult>;
+  readonly outbox: {
+    peekBatch(limits?: BatchLimits): Promise<OutboxEntry[]>;
+    countReady(now?: number): Promise<number>;
+    count(): Promise<number>;
+    list(): Promise<OutboxEntry[]>;
+    markInflight(opIds: readonly string[], lockToken: number): Promise<void>;
+    ack(acks: readonly OpAck[]): Promise<number>;
+    fail(opIds: readonly string[], failure: OpFailure, options?: FailOptions): Promise<DeadLetter[]>;
+    resetInflight(): Promise<number>;
+  };
+  readonly deadLetters: {
+    list(): Promise<DeadLetter[]>;
+    retry(id: number): Promise<void>;
+    discard(id: number): Promise<void>;
+  };
+  readonly conflicts: {
+    list(): Promise<ConflictRecord[]>;
+    record(conflicts: ReadonlyArray<{ opId: string; row: WireRow }>): Promise<ConflictRecord[]>;
+    remove(id: number): Promise<ConflictRecord>;
+  };
+  applyRemote(table: string, rows: readonly WireRow[], cursor: string, options?: ApplyRemoteOptions): Promise<ApplyStats>;
+  readonly meta: {
+    cursors(): Promise<Record<string, string | null>>;
+    /** Tables that never completed a first full download. */
+    needingInitial(): Promise<string[]>;
+    loadSnapshot<T>(): Promise<T | undefined>;
+    saveSnapshot(snapshot: unknown): Promise<void>;
+  };
+  close(): void;
+}
+
+/**
+ * Opens (creating or upgrading in place) the local store. Schema changes need no version bump: adding a
+ * table or an index to `tables` upgrades the database on open and keeps every row (Dexie 4 compares the
+ * declared schema with the installed one). Removing a table is not done automatically.
+ */
+export async function openLocalStore(options: LocalStoreOptions): Promise<LocalStore> {
+  const schema = buildSchema(options.tables);
+  const db = new Dexie(options.name, {
+    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
+    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
+  });
+  db.version(1).stores(schema);
+  await db.open();
+  const deviceId = await ensureDeviceId(db);
+  const tables = Object.keys(options.tables);
+  const now = options.now ?? Date.now;
+  const ctx = { db, deviceId, tables: options.tables, priorities: options.priorities ?? {}, now };
+
+  const write = async (table: string, changes: RowChange[]): Promise<WriteResult> => {
+    const result = await writeRows(ctx, table, changes);
+    if (result.changed > 0) options.onWrite?.(table, result.ids);
+    return result;
+  };
+
+  return {
+    db,
+    deviceId,
+    tables,
+    put: (table, row) => write(table, [{ kind: 'put', row }]),
+    update: (table, id, patch) => write(table, [{ kind: 'update', id, patch }]),
+    delete: (table, id) => write(table, [{ kind: 'delete', id }]),
+    bulkPut: (table, rows) => write(table, rows.map((row) => ({ kind: 'put', row }))),
+    bulkUpdate: (table, updates) => write(table, updates.map(({ id, patch }) => ({ kind: 'update', id, patch }))),
+    bulkDelete: (table, ids) => write(table, ids.map((id) => ({ kind: 'delete', id }))),
+    outbox: {
+      peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
+      countReady: (at) => countReady(db, at ?? now()),
+      count: () => outboxTable(db).count(),
+      list: () => outboxTable(db).orderBy('seq').toArray(),
+      markInflight: (opIds, token) => markInflight(db, opIds, token),
+      ack: (acks) => ackOps(db, tables, acks, now()),
+      fail: (opIds, failure, opts) => failOps(db, opIds, failure, { now: now(), ...opts }),
+      resetInflight: () => resetInflight(db),
+    },
+    deadLetters: {
+      list: () => listDeadLetters(db),
+      retry: (id) => retryDeadLetter(db, id),
+      discard: (id) => discardDeadLetter(db, id),
+    },
+    conflicts: {
+      list: () => listConflicts(db),
+      record: (conflicts) => recordConflicts(db, tables, conflicts, now()),
+      remove: (id) => removeConflict(db, id),
+    },
+    applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...opts }),
+    meta: {
+      cursors: async () => {
+        const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.cursor));
+        return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));
+      },
+      needingInitial: async () => {
+        const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.complete));
+        return tables.filter((_, i) => entries[i]?.value !== true);
+      },
+      loadSnapshot: <T,>() => getMeta<T>(db, META_KEYS.snapshot),
+      saveSnapshot: (snapshot) => setMeta(db, META_KEYS.snapshot, snapshot),
+    },
+    close: () => db.close(),
+  };
+}

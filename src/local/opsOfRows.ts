@@ -1,0 +1,25 @@
+import type { Dexie, Table } from 'dexie';
+import type { OutboxEntry } from './types';
+
+/** The outbox table of a store's database. */
+export function outboxTable(db: Dexie): Table<OutboxEntry, number> {
+  return db.table('_outbox');
+}
+
+/** Every op (pending or in flight) of the given rows of one table, by row id, in queue order. */
+export async function opsOfRows(outbox: Table<OutboxEntry, number>, table: string, ids: readonly string[]): Promise<Map<string, OutboxEntry[]>> {
+  const wanted = new Set(ids);
+  // Few rows: keyed lookups in one request; many rows: one range scan of the table's ops.
+  const entries =
+    ids.length <= 64
+      ? await outbox.where('[table+rowId]').anyOf(ids.map((id) => [table, id])).toArray()
+      : await outbox.where('[table+rowId]').between([table, ''], [table, '\uffff'], true, true).filter((op) => wanted.has(op.rowId)).toArray();
+  entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const map = new Map<string, OutboxEntry[]>();
+  for (const entry of entries) {
+    const list = map.get(entry.rowId);
+    if (list) list.push(entry);
+    else map.set(entry.rowId, [entry]);
+  }
+  return map;
+}

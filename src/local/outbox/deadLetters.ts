@@ -1,0 +1,37 @@
+import type { Dexie, Table } from 'dexie';
+import { ChartsyncError } from '../../core/errors';
+import { outboxTable } from '../opsOfRows';
+import type { DeadLetter } from '../types';
+
+function deadLetterTable(db: Dexie): Table<DeadLetter, number> {
+  return db.table('_deadletter');
+}
+
+/** Every dead-lettered op, oldest failure first. */
+export function listDeadLetters(db: Dexie): Promise<DeadLetter[]> {
+  return deadLetterTable(db).orderBy('failedAt').toArray();
+}
+
+/**
+ * Puts a dead-lettered op back in the outbox, at its old place in the queue, with a fresh attempt budget.
+ * It still counts as sent, so it is never coalesced (the server dedups it by op id if it had it).
+ */
+export async function retryDeadLetter(db: Dexie, id: number): Promise<void> {
+  const table = deadLetterTable(db);
+  const outbox = outboxTable(db);
+  await db.transaction('rw', [table, outbox], async () => {
+    const letter = await table.get(id);
+    if (!letter) throw new ChartsyncError('ROW_NOT_FOUND', `No dead letter ${id}: list them with deadLetters.list().`, { context: { id } });
+    // attempts 1: a fresh budget, and still "sent" (every dead letter was), so it is never coalesced.
+    await outbox.put({ ...letter.op, state: 'pending', attempts: 1, nextAttemptAt: 0 });
+    await table.delete(id);
+  });
+}
+
+/** Drops a dead-lettered op for good. The local row keeps its change until the server's next version of it arrives. */
+export async function discardDeadLetter(db: Dexie, id: number): Promise<void> {
+  const table = deadLetterTable(db);
+  const existed = await table.get(id);
+  if (!existed) throw new ChartsyncError('ROW_NOT_FOUND', `No dead letter ${id}: list them with deadLetters.list().`, { context: { id } });
+  await table.delete(id);
+}

@@ -1,0 +1,13 @@
+/** First retry delay of a failed op, ms. */
+export const RETRY_BASE_MS = 1000;
+/** Longest retry delay of a failed op, ms. */
+export const RETRY_MAX_MS = 60_000;
+
+/**
+ * Delay before an op's next attempt after `attempts` failures: 1 s, 2 s, 4 s, ... capped at 60 s, with up
+ * to 25% jitter either way so the retries of many ops and devices spread out.
+ */
+export function retryDelay(attempts: number, random: () => number = Math.random): number {
+  const exp = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp * (0.75 + random() * 0.5));
+}

@@ -1,0 +1,36 @@
+import { ChartsyncError } from '../core/errors';
+
+/** The app's synced tables: name → Dexie index string whose primary key is `id` (e.g. 'id, status, assignee'). */
+export type TableSchemas = Readonly<Record<string, string>>;
+
+/** The system tables every store has beside the app's. */
+export const SYSTEM_TABLES = {
+  _outbox: '++seq, &opId, [table+rowId], [state+priority+seq], state',
+  _conflicts: '++id, [table+rowId], createdAt',
+  _deadletter: '++id, &opId, [table+rowId], failedAt',
+  _tombstones: '[table+id], table',
+  _meta: 'key',
+} as const;
+
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Checks the app's table declarations and returns the full Dexie schema (app tables + system tables).
+ * Refuses reserved or malformed names and primary keys other than a plain `id`, with INVALID_VALUE.
+ */
+export function buildSchema(tables: TableSchemas): Record<string, string> {
+  const names = Object.keys(tables);
+  if (names.length === 0) {
+    throw new ChartsyncError('INVALID_VALUE', 'openLocalStore needs at least one table, e.g. tables: { tasks: "id, status" }.');
+  }
+  for (const name of names) {
+    if (!TABLE_NAME.test(name)) {
+      throw new ChartsyncError('INVALID_VALUE', `Table name "${name}" is not allowed: start with a letter and use only letters, digits and _ (names starting with _ are reserved).`, { context: { table: name } });
+    }
+    const primary = (tables[name] ?? '').split(',')[0]?.trim();
+    if (primary !== 'id') {
+      throw new ChartsyncError('INVALID_VALUE', `Table "${name}" must have "id" as its primary key (its index string must start with "id", got ${JSON.stringify(tables[name])}): rows are keyed by the client-generated string id.`, { context: { table: name } });
+    }
+  }
+  return { ...tables, ...SYSTEM_TABLES };
+}

@@ -1,0 +1,186 @@
+import type { Dexie, Table } from 'dexie';
+import { incrementClock } from '../core/clock/vectorClock';
+import { ChartsyncError } from '../core/errors';
+import { newId } from '../core/ids/newId';
+import { jsonEqual } from '../core/json/jsonEqual';
+import type { JsonObject } from '../core/json/types';
+import { coalesceOps } from '../core/outbox/coalesceOps';
+import type { Op } from '../core/outbox/types';
+import { priorityOf, type PriorityRules } from '../core/priority/priorityOf';
+import { opsOfRows } from './opsOfRows';
+import type { LocalRow, OutboxEntry, Tombstone } from './types';
+import { appData, assertRowId } from './validateInput';
+
+/** One change to a row, as the write functions take it. */
+export type RowChange = { kind: 'put'; row: JsonObject } | { kind: 'update'; id: string; patch: JsonObject } | { kind: 'delete'; id: string };
+
+/** What a store's writes need to know. */
+export interface WriteContext {
+  db: Dexie;
+  deviceId: string;
+  tables: Readonly<Record<string, string>>;
+  priorities: Readonly<Record<string, PriorityRules>>;
+  now: () => number;
+}
+
+/** What a write did. */
+export interface WriteResult {
+  /** Rows changed (writes that changed nothing are not counted). */
+  changed: number;
+  /** Ids of the changed rows. */
+  ids: string[];
+}
+
+type Prepared = { kind: 'put'; id: string; data: JsonObject } | { kind: 'update'; id: string; patch: JsonObject } | { kind: 'delete'; id: string };
+
+function prepare(table: string, change: RowChange): Prepared {
+  switch (change.kind) {
+    case 'put': {
+      const data = appData(table, change.row, 'row');
+      assertRowId(table, data.id);
+      return { kind: 'put', id: data.id, data };
+    }
+    case 'update': {
+      assertRowId(table, change.id);
+      const patch = appData(table, change.patch, 'patch');
+      if ('id' in patch && patch.id !== change.id) {
+        throw new ChartsyncError('INVALID_ROW', `A patch of "${table}/${change.id}" tries to change its id to ${JSON.stringify(patch.id)}: ids never change; put a new row instead.`, { context: { table, rowId: change.id } });
+      }
+      return { kind: 'update', id: change.id, patch };
+    }
+    case 'delete':
+      assertRowId(table, change.id);
+      return { kind: 'delete', id: change.id };
+  }
+}
+
+/**
+ * Applies changes to rows of one table AND records (or coalesces) their outbox ops in ONE Dexie `rw`
+ * transaction, whatever the number of rows: a crash can never leave a row changed without its op, or an
+ * op without its row. Each write bumps the row's clock for this device. Everything is validated before the
+ * transaction; an error inside it (e.g. an update of a missing row) rolls the whole batch back.
+ */
+export async function writeRows(ctx: WriteContext, table: string, changes: readonly RowChange[]): Promise<WriteResult> {
+  if (!(table in ctx.tables)) {
+    throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${Object.keys(ctx.tables).join(', ')}).`, { context: { table } });
+  }
+  const prepared = changes.map((change) => prepare(table, change));
+  if (prepared.length === 0) return { changed: 0, ids: [] };
+  const rowsTable = ctx.db.table(table) as Table<LocalRow, string>;
+  const outbox = ctx.db.table('_outbox') as Table<OutboxEntry, number>;
+  const tombstones = ctx.db.table('_tombstones') as Table<Tombstone, [string, string]>;
+
+  return ctx.db.transaction('rw', [rowsTable, outbox, tombstones], async () => {
+    const ids = [...new Set(prepared.map((p) => p.id))];
+    const found = await rowsTable.bulkGet(ids);
+    const rows = new Map(ids.map((id, i) => [id, found[i]]));
+    // Tombstones exist only for rows that are gone: look them up for those alone.
+    const missing = ids.filter((id) => rows.get(id) === undefined);
+    const foundTombs = missing.length ? await tombstones.bulkGet(missing.map((id) => [table, id] as [string, string])) : [];
+    const tombs = new Map<string, Tombstone | undefined>(missing.map((id, i) => [id, foundTombs[i]]));
+    const rowOps = await opsOfRows(outbox, table, ids);
+
+    const dirtyRows = new Set<string>();
+    const dirtyTombs = new Set<string>();
+    const dirtyOps = new Set<OutboxEntry>();
+    const droppedOps: number[] = [];
+    const changedIds: string[] = [];
+    const now = ctx.now();
+
+    for (const change of prepared) {
+      const id = change.id;
+      const current = rows.get(id);
+      const tomb = tombs.get(id);
+      let op: Op;
+      if (change.kind === 'delete') {
+        if (!current) continue;
+        const clock = incrementClock(current._clock, ctx.deviceId);
+        rows.set(id, undefined);
+        tombs.set(id, { table, id, _v: current._v, _clock: clock, deletedAt: now });
+        op = { opId: newId(now), table, rowId: id, kind: 'delete', base: { v: current._v, clock: current._clock }, clock, at: now, priority: 1, createdAt: now };
+      } else if (change.kind === 'update') {
+        if (!current) {
+          throw new ChartsyncError('ROW_NOT_FOUND', `Cannot update ${table}/${id}: no such row${tomb ? ' (it was deleted)' : ''}. Put the whole row to create it.`, { context: { table, rowId: id } });
+        }
+        const patch: JsonObject = {};
+        for (const [field, value] of Object.entries(change.patch)) if (!jsonEqual(current[field], value)) patch[field] = value;
+        if (Object.keys(patch).length === 0) continue;
+        const clock = incrementClock(current._clock, ctx.deviceId);
+        rows.set(id, { ...current, ...patch, _clock: clock });
+        op = { opId: newId(now), table, rowId: id, kind: 'update', patch, base: { v: current._v, clock: current._clock }, clock, at: now, priority: priorityOf('update', patch, ctx.priorities[table]), createdAt: now };
+      } else {
+        const previous = current ?? tomb;
+        if (current && sameData(current, change.data)) continue;
+        const prevClock = previous?._clock ?? {};
+        const clock = incrementClock(prevClock, ctx.deviceId);
+        const v = previous?._v ?? 0;
+        rows.set(id, { ...change.data, id, _v: v, _clock: clock } as LocalRow);
+        tombs.set(id, undefined);
+        op = { opId: newId(now), table, rowId: id, kind: 'create', patch: change.data, ...(previous ? { base: { v, clock: prevClock } } : {}), clock, at: now, priority: 1, createdAt: now };
+      }
+      dirtyRows.add(id);
+      dirtyTombs.add(id);
+      changedIds.push(id);
+
+      const ops = rowOps.get(id) ?? [];
+      rowOps.set(id, ops);
+      const last = ops.at(-1);
+      if (last && last.state === 'pending' && last.attempts === 0) {
+        // Coalesce into the row's unsent op; it keeps its place in the queue (seq).
+        const merged = coalesceOps(last, op);
+        ops.pop();
+        dirtyOps.delete(last);
+        if (merged === null) {
+          // A row the server never saw, created and deleted before it was sent: nothing to send or keep.
+          if (last.seq !== undefined) droppedOps.push(last.seq);
+          tombs.set(id, undefined);
+        } else {
+          const entry: OutboxEntry = { ...merged, ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
+          ops.push(entry);
+          dirtyOps.add(entry);
+        }
+      } else {
+        // Behind an op that was already sent (in flight, or back for a retry): a new op of its own. Earlier
+        // pending ops of the row inherit its urgency, so priority order never sends it before them.
+        for (const earlier of ops) {
+          if (earlier.state === 'pending' && earlier.priority > op.priority) {
+            earlier.priority = op.priority;
+            dirtyOps.add(earlier);
+          }
+        }
+        const entry: OutboxEntry = { ...op, state: 'pending', attempts: 0, nextAttemptAt: 0 };
+        ops.push(entry);
+        dirtyOps.add(entry);
+      }
+    }
+
+    const putRows: LocalRow[] = [];
+    const deleteRows: string[] = [];
+    for (const id of dirtyRows) {
+      const row = rows.get(id);
+      if (row) putRows.push(row);
+      else deleteRows.push(id);
+    }
+    const putTombs: Tombstone[] = [];
+    const deleteTombs: Array<[string, string]> = [];
+    for (const id of dirtyTombs) {
+      const tomb = tombs.get(id);
+      if (tomb) putTombs.push(tomb);
+      else deleteTombs.push([table, id]);
+    }
+    const ops = [...dirtyOps];
+    if (putRows.length) await rowsTable.bulkPut(putRows);
+    if (deleteRows.length) await rowsTable.bulkDelete(deleteRows);
+    if (putTombs.length) await tombstones.bulkPut(putTombs);
+    if (deleteTombs.length) await tombstones.bulkDelete(deleteTombs);
+    if (droppedOps.length) await outbox.bulkDelete(droppedOps);
+    if (ops.length) await outbox.bulkPut(ops);
+    return { changed: changedIds.length, ids: changedIds };
+  });
+}
+
+function sameData(row: LocalRow, data: JsonObject): boolean {
+  const keys = new Set([...Object.keys(row).filter((k) => !k.startsWith('_')), ...Object.keys(data)]);
+  for (const key of keys) if (!jsonEqual(row[key], data[key])) return false;
+  return true;
+}

@@ -1,0 +1,144 @@
+import { IDBDatabase as FDBDatabase } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isChartsyncError } from '../../../src/core/errors';
+import { setMeta, META_KEYS } from '../../../src/local/meta';
+import { openTestStore, task } from './helpers';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('coalescing through the store', () => {
+  it.each([
+    ['update + update', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.update('tasks', 't1', { title: 'a' }); await s.update('tasks', 't1', { status: 'done' }); }, { kind: 'update', patch: { title: 'a', status: 'done' } }],
+    ['create + update', async (s: Store) => { await s.put('tasks', task('t1')); await s.update('tasks', 't1', { title: 'b' }); }, { kind: 'create', patch: { ...task('t1'), title: 'b' } }],
+    ['create + delete', async (s: Store) => { await s.put('tasks', task('t1')); await s.delete('tasks', 't1'); }, null],
+    ['update + delete', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.update('tasks', 't1', { title: 'a' }); await s.delete('tasks', 't1'); }, { kind: 'delete' }],
+    ['delete + create', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.delete('tasks', 't1'); await s.put('tasks', task('t1', { title: 'again' })); }, { kind: 'create', patch: task('t1', { title: 'again' }) }],
+  ] as const)('%s leaves one pending op of the right kind', async (_name, run, expected) => {
+    const store = await openTestStore();
+    await run(store);
+    const pending = (await store.outbox.list()).filter((o) => o.state === 'pending');
+    if (expected === null) {
+      expect(pending).toEqual([]);
+      expect(await store.db.table('_tombstones').count()).toBe(0);
+    } else {
+      expect(pending).toHaveLength(1);
+      expect(pending[0]).toMatchObject(expected);
+      if (expected.kind === 'delete') expect(pending[0]?.patch).toBeUndefined();
+    }
+  });
+
+  it('never coalesces into an op that was sent, and keeps per-row order by inheriting urgency', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t1'));
+    await store.update('tasks', 't1', { tags: ['x'] });
+    const [first] = await store.outbox.list();
+    await store.outbox.markInflight([first!.opId], 0);
+    await store.outbox.fail([first!.opId], { final: false, reason: 'timeout', code: 'TIMEOUT' }, { now: 0, random: () => 0.5 });
+    await store.update('tasks', 't1', { status: 'done' });
+    const ops = await store.outbox.list();
+    expect(ops.map((o) => [o.kind, o.priority, o.attempts])).toEqual([['create', 1, 1], ['update', 1, 0]]);
+  });
+});
+
+type Store = Awaited<ReturnType<typeof openTestStore>>;
+async function sent(store: Store) {
+  const ops = await store.outbox.list();
+  await store.outbox.markInflight(ops.map((o) => o.opId), 0);
+  await store.outbox.ack(ops.map((o) => ({ opId: o.opId, row: { ...(o.patch ?? {}), id: o.rowId, _v: 1, _clock: o.clock, _deleted: false } })));
+}
+
+describe('the outbox queue', () => {
+  it('peeks by priority then age, skipping backoff and rows with an op in flight', async () => {
+    let now = 1000;
+    const store = await openTestStore({ now: () => now });
+    await store.bulkPut('tasks', [task('a'), task('b'), task('c')]);
+    await sent(store);
+    now = 2000;
+    await store.update('tasks', 'a', { tags: ['z'] }); // priority 4
+    now = 3000;
+    await store.update('tasks', 'b', { status: 'done' }); // priority 1
+    now = 4000;
+    await store.update('tasks', 'c', { title: 'c2' }); // priority 2
+    expect((await store.outbox.peekBatch()).map((o) => o.rowId)).toEqual(['b', 'c', 'a']);
+    expect((await store.outbox.peekBatch({ maxOps: 2 })).map((o) => o.rowId)).toEqual(['b', 'c']);
+    // An op in retry backoff waits; so does the next op of its row.
+    const b = (await store.outbox.peekBatch())[0]!;
+    await store.outbox.markInflight([b.opId], 0);
+    expect((await store.outbox.peekBatch()).map((o) => o.rowId)).toEqual(['c', 'a']);
+    await store.outbox.fail([b.opId], { final: false, reason: '503', code: '503' }, { now, random: () => 0.5 });
+    await store.update('tasks', 'b', { title: 'later' });
+    expect((await store.outbox.peekBatch()).map((o) => o.rowId)).toEqual(['c', 'a']);
+    expect((await store.outbox.peekBatch({ now: now + 1000 })).map((o) => `${o.rowId}:${o.kind}`)).toEqual(['b:update', 'c:update', 'b:update', 'a:update']);
+    expect(await store.outbox.countReady(now)).toBe(2);
+  });
+
+  it('stops a batch at the byte limit but always sends at least one op', async () => {
+    const store = await openTestStore();
+    await store.bulkPut('tasks', [task('a', { description: 'x'.repeat(3000) }), task('b'), task('c')]);
+    expect(await store.outbox.peekBatch({ maxBytes: 100 })).toHaveLength(1);
+    expect(await store.outbox.peekBatch({ maxBytes: 4000 })).toHaveLength(2);
+    expect(await store.outbox.peekBatch({ maxBytes: 100_000 })).toHaveLength(3);
+  });
+
+  it('backs off 1 s, 2 s, 4 s ... up to 60 s, then dead-letters after too many attempts', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('a'));
+    const [op] = await store.outbox.list();
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      await store.outbox.markInflight([op!.opId], 0);
+      await store.outbox.fail([op!.opId], { final: false, reason: 'offline', code: 'NETWORK' }, { now: 0, random: () => 0.5, maxAttempts: 8 });
+      const [entry] = await store.outbox.list();
+      if (entry) delays.push(entry.nextAttemptAt);
+    }
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 60000]);
+    expect(await store.outbox.count()).toBe(0);
+    const [letter] = await store.deadLetters.list();
+    expect(letter).toMatchObject({ code: 'NETWORK', reason: 'gave up after 8 attempts: offline' });
+  });
+
+  it('moves a rejected op aside so the next op is sent, and can retry or discard it', async () => {
+    const store = await openTestStore();
+    await store.bulkPut('tasks', [task('poison'), task('fine')]);
+    const batch = await store.outbox.peekBatch();
+    await store.outbox.markInflight(batch.map((o) => o.opId), 0);
+    await store.outbox.fail([batch[0]!.opId], { final: true, reason: 'row too large', code: '413' });
+    await store.outbox.fail([batch[1]!.opId], { final: false, reason: 'timeout', code: 'TIMEOUT' }, { now: 0 });
+    expect((await store.outbox.peekBatch({ now: 10_000 })).map((o) => o.rowId)).toEqual(['fine']);
+    const [letter] = await store.deadLetters.list();
+    expect(letter).toMatchObject({ reason: 'row too large', code: '413', op: { rowId: 'poison' } });
+    await store.deadLetters.retry(letter!.id!);
+    expect((await store.outbox.peekBatch({ now: 10_000 })).map((o) => o.rowId)).toEqual(['poison', 'fine']);
+    await store.outbox.fail([batch[0]!.opId], { final: true, reason: 'still too large', code: '413' });
+    const [again] = await store.deadLetters.list();
+    await store.deadLetters.discard(again!.id!);
+    expect(await store.deadLetters.list()).toEqual([]);
+    await expect(store.deadLetters.discard(again!.id!)).rejects.toThrow(/No dead letter/);
+  });
+
+  it('refuses to mark ops in flight under a stale fencing token', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('a'));
+    await setMeta(store.db, META_KEYS.fence, 5);
+    const [op] = await store.outbox.list();
+    const error = await store.outbox.markInflight([op!.opId], 4).catch((e: unknown) => e);
+    expect(isChartsyncError(error, 'STALE_LOCK')).toBe(true);
+    expect((await store.outbox.list())[0]?.state).toBe('pending');
+    await store.outbox.markInflight([op!.opId], 5);
+    expect((await store.outbox.list())[0]?.state).toBe('inflight');
+  });
+});
+
+describe('bulk writes', () => {
+  it('writes 10,000 rows and their 10,000 ops in a handful of transactions', async () => {
+    const store = await openTestStore();
+    const transaction = vi.spyOn(FDBDatabase.prototype, 'transaction');
+    const rows = Array.from({ length: 10_000 }, (_, i) => task(`t${String(i).padStart(5, '0')}`));
+    await store.bulkPut('tasks', rows);
+    const transactions = transaction.mock.calls.length;
+    expect(transactions).toBeLessThanOrEqual(3);
+    expect(await store.db.table('tasks').count()).toBe(10_000);
+    expect(await store.outbox.count()).toBe(10_000);
+    expect(new Set((await store.outbox.list()).map((o) => o.rowId)).size).toBe(10_000);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { isChartsyncError } from '../../../src/core/errors';
+import { freshIndexedDb, openTestStore, task } from './helpers';
+
+describe('local writes', () => {
+  it('writes the row and its op together, bumping this device\'s clock', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t1'));
+    const row = await store.db.table('tasks').get('t1');
+    expect(row).toMatchObject({ id: 't1', title: 'Task t1', _v: 0, _clock: { [store.deviceId]: 1 } });
+    const [op] = await store.outbox.list();
+    expect(op).toMatchObject({ table: 'tasks', rowId: 't1', kind: 'create', patch: task('t1'), clock: { [store.deviceId]: 1 }, priority: 1, state: 'pending', attempts: 0 });
+    expect(op?.base).toBeUndefined();
+    await store.update('tasks', 't1', { tags: ['b'] });
+    expect((await store.db.table('tasks').get('t1'))._clock).toEqual({ [store.deviceId]: 2 });
+  });
+
+  it('records only the fields an update changes, with their priority', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t1'));
+    await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
+    await store.update('tasks', 't1', { title: 'Task t1', tags: ['x'] });
+    const ops = await store.outbox.list();
+    expect(ops[1]).toMatchObject({ kind: 'update', patch: { tags: ['x'] }, priority: 4, base: { v: 0, clock: { [store.deviceId]: 1 } } });
+    // A write that changes nothing enqueues nothing.
+    await store.update('tasks', 't1', { tags: ['x'] });
+    await store.put('tasks', { ...(await store.db.table('tasks').get('t1')) });
+    expect(await store.outbox.count()).toBe(2);
+  });
+
+  it('deletes into a tombstone that keeps the version until the server confirms', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t1'));
+    await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
+    await store.delete('tasks', 't1');
+    expect(await store.db.table('tasks').get('t1')).toBeUndefined();
+    expect(await store.db.table('_tombstones').get(['tasks', 't1'])).toMatchObject({ table: 'tasks', id: 't1', _clock: { [store.deviceId]: 2 } });
+    expect((await store.outbox.list()).map((o) => o.kind)).toEqual(['create', 'delete']);
+    // Deleting a row that is not there is a no-op.
+    expect((await store.delete('tasks', 'nope')).changed).toBe(0);
+  });
+
+  it('keeps the device id across reloads of the same database', async () => {
+    const browser = freshIndexedDb();
+    const first = await openTestStore(browser);
+    const id = first.deviceId;
+    first.close();
+    const again = await openTestStore(browser);
+    expect(again.deviceId).toBe(id);
+  });
+
+  it.each([
+    ['an unknown table', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('projects', task('p1')), 'UNKNOWN_TABLE', /Unknown table "projects": declare it in tables \(known: tasks, notes\)/],
+    ['a row without an id', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { title: 'x' }), 'INVALID_ROW', /needs a string id/],
+    ['a numeric id', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 7, title: 'x' }), 'INVALID_ROW', /got 7/],
+    ['a patch of a missing row', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 'ghost', { title: 'x' }), 'ROW_NOT_FOUND', /Cannot update tasks\/ghost: no such row/],
+    ['a reserved field', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', _secret: 1 }), 'INVALID_ROW', /Field "_secret" .* starts with _/],
+    ['a non-JSON value', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', n: NaN }), 'INVALID_ROW', /row\.n is NaN/],
+    ['an id change', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { id: 't2' }), 'INVALID_ROW', /ids never change/],
+  ] as const)('refuses %s with a typed error and changes nothing', async (_name, write, code, message) => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t0'));
+    const before = { rows: await store.db.table('tasks').toArray(), ops: await store.outbox.list() };
+    const error = await write(store).catch((e: unknown) => e);
+    expect(isChartsyncError(error, code)).toBe(true);
+    expect((error as Error).message).toMatch(message);
+    expect(await store.db.table('tasks').toArray()).toEqual(before.rows);
+    expect(await store.outbox.list()).toEqual(before.ops);
+  });
+
+  it('rolls back a bulk write whole when one of its changes fails', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t0'));
+    await expect(store.bulkUpdate('tasks', [{ id: 't0', patch: { title: 'changed' } }, { id: 'ghost', patch: { title: 'x' } }])).rejects.toThrow(/ghost/);
+    expect((await store.db.table('tasks').get('t0')).title).toBe('Task t0');
+    expect(await store.outbox.count()).toBe(1);
+  });
+
+  it('leaves neither row nor op when the transaction fails inside (atomicity)', async () => {
+    const store = await openTestStore();
+    // Inject a real fault into the write transaction: the outbox insert throws after the row was written.
+    store.db.table('_outbox').hook('creating', () => {
+      throw new Error('QuotaExceededError (injected)');
+    });
+    await expect(store.put('tasks', task('t1'))).rejects.toThrow(/injected/);
+    expect(await store.db.table('tasks').get('t1')).toBeUndefined();
+    expect(await store.outbox.count()).toBe(0);
+  });
+
+  it('calls onWrite after each committed write that changed something', async () => {
+    const calls: string[] = [];
+    const store = await openTestStore({ onWrite: (table, ids) => calls.push(`${table}:${ids.join(',')}`) });
+    await store.bulkPut('tasks', [task('a'), task('b')]);
+    await store.update('tasks', 'a', { status: 'todo' });
+    await store.update('tasks', 'a', { status: 'done' });
+    expect(calls).toEqual(['tasks:a,b', 'tasks:a']);
+  });
+});
