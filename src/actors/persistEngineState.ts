@@ -1,0 +1,64 @@
+import type { SyncActorRef, SyncContext } from '../../machines/syncMachine';
+import type { LocalStore } from '../local/openLocalStore';
+import type { PersistedEngineState } from './rehydrate';
+
+/** Options of persistEngineState. */
+export interface PersistEngineStateOptions {
+  actor: SyncActorRef;
+  store: LocalStore;
+  /** Wait after a status change before saving, ms. @default 500 */
+  debounceMs?: number;
+  /** Where `pagehide` and `visibilitychange` are heard. @default globalThis when it has addEventListener */
+  target?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
+  /** Reads document.visibilityState. @default () => globalThis.document?.visibilityState */
+  visibility?: () => string | undefined;
+  now?: () => number;
+}
+
+function topStatus(value: unknown): string {
+  return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
+}
+
+function stateOf(context: SyncContext, savedAt: number): PersistedEngineState {
+  return { metrics: context.metrics, lastSyncByTable: context.lastSyncByTable, lastSyncedAt: context.lastSyncedAt, consecutiveFailures: context.consecutiveFailures, savedAt };
+}
+
+/**
+ * Saves the engine's counters and sync times to `_meta` on every status change (debounced) and at once when
+ * the page is hidden or unloaded (`visibilitychange` → hidden, `pagehide`), so a restart — or a crash after
+ * the page was hidden — resumes with them. Returns a function that stops it (saving once more).
+ */
+export function persistEngineState(options: PersistEngineStateOptions): () => Promise<void> {
+  const { actor, store } = options;
+  const debounceMs = options.debounceMs ?? 500;
+  const now = options.now ?? Date.now;
+  const target = options.target === undefined ? ((globalThis as { addEventListener?: unknown }).addEventListener ? (globalThis as unknown as EventTarget) : null) : options.target;
+  const visibility = options.visibility ?? (() => (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastStatus = topStatus(actor.getSnapshot().value);
+
+  const save = (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    return store.meta.saveSnapshot(stateOf(actor.getSnapshot().context, now())).catch(() => undefined);
+  };
+  const subscription = actor.subscribe((snapshot) => {
+    const status = topStatus(snapshot.value);
+    if (status === lastStatus) return;
+    lastStatus = status;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => void save(), debounceMs);
+  });
+  const onHide = (): void => void save();
+  const onVisibility = (): void => {
+    if (visibility() === 'hidden') void save();
+  };
+  target?.addEventListener('pagehide', onHide);
+  target?.addEventListener('visibilitychange', onVisibility);
+  return async () => {
+    subscription.unsubscribe();
+    target?.removeEventListener('pagehide', onHide);
+    target?.removeEventListener('visibilitychange', onVisibility);
+    await save();
+  };
+}
