@@ -1,0 +1,23 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { SqlExecutor, Storage } from './types';
+
+/** Embedded PostgreSQL (WASM): data in `dataDir` (kept across restarts), or in memory without one. */
+export async function pgliteStorage(dataDir?: string): Promise<Storage> {
+  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const run = (executor: { query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }> }): SqlExecutor => ({
+    async query<T>(sql: string, params: readonly unknown[] = []) {
+      return (await executor.query<T>(sql, [...params])).rows;
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...run(db),
+    // PGlite runs one transaction at a time, which already serializes pushes.
+    transaction: (fn) => db.transaction((tx) => fn(run(tx))),
+    async listen(channel, fn) {
+      const unlisten = await db.listen(channel, fn);
+      return () => unlisten();
+    },
+    close: () => db.close(),
+  };
+}
