@@ -16,8 +16,8 @@ export interface SyncServerOptions {
   port?: number;
   /** Interface to bind. @default '127.0.0.1' (loopback only) */
   host?: string;
-  /** PostgreSQL connection string; without it the server uses embedded PGlite. @default process.env.DATABASE_URL */
-  databaseUrl?: string;
+  /** PostgreSQL connection string; null or empty forces embedded PGlite. @default process.env.DATABASE_URL */
+  databaseUrl?: string | null;
   /** PGlite data folder (kept across restarts); in memory when absent. */
   dataDir?: string;
   /** How bearer tokens are checked. */
@@ -51,7 +51,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const policies = options.policies ?? {};
   assertPolicies(policies);
   const auth = createAuth(options.auth);
-  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+  const databaseUrl = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
   const storage = databaseUrl ? await postgresStorage(databaseUrl) : await pgliteStorage(options.dataDir);
   await migrate(storage);
   const pokes = await createPokeHub(storage);
