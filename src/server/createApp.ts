@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const after = decodeCursor(c.req.query('cursor'));
     const tables = tablesParam(c.req.query('tables'), deps.tables);
     const limitText = c.req.query('limit');
-    const limit = limitText === undefined ? limits.defaultPullLimit : Number(limitText);
+    const limit = limitText === undefined ? Math.min(limits.defaultPullLimit, limits.maxPullLimit) : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxPullLimit) {
       throw new HttpError(400, 'BAD_REQUEST', `limit must be an integer from 1 to ${limits.maxPullLimit}, got ${JSON.stringify(limitText)}.`);
     }

@@ -1,0 +1,193 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketHashes } from '../../../src/core/checksum/bucketHashes';
+import { rowChecksum } from '../../../src/core/json/rowChecksum';
+import { PROTOCOL_VERSION } from '../../../src/protocol/version';
+import { protocolSchemas } from '../../../src/protocol/schemas';
+import type { SyncServer } from '../../../src/server/createSyncServer';
+import { createSyncServer } from '../../../src/server/createSyncServer';
+import { clientFor, DRIVERS, freshOrg, op, startServer, tokenFor } from './harness';
+
+describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
+  let server: SyncServer;
+  beforeAll(async () => {
+    server = await startServer(databaseUrl, { tables: ['tasks', 'notes'], limits: { maxBodyBytes: 64 * 1024, maxOps: 50, maxRowBytes: 4096, maxPullLimit: 500 } });
+  });
+  afterAll(() => server?.close());
+
+  const push = (ops: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops, ...extra });
+  const cases: Array<[string, (token: string) => RequestInit & { path?: string }, number, string, RegExp]> = [
+    ['malformed JSON', () => ({ body: '{"protocol":1,' }), 400, 'INVALID_BODY', /not valid JSON/],
+    ['wrong types', () => ({ body: push([{ ...op({ rowId: 'a' }), at: 'yesterday' }]) }), 400, 'INVALID_BODY', /ops\[0\]\.at/],
+    ['an unknown op kind', () => ({ body: push([{ ...op({ rowId: 'a' }), kind: 'upsert' }]) }), 400, 'INVALID_BODY', /ops\[0\]\.kind/],
+    ['a huge id', () => ({ body: push([op({ rowId: 'x'.repeat(5000) })]) }), 400, 'INVALID_BODY', /rowId is longer than 256/],
+    ['a negative clock counter', () => ({ body: push([op({ rowId: 'a', clock: { d: -4 } })]) }), 400, 'INVALID_BODY', /ops\[0\]\.clock\.d: clock counters must not be negative/],
+    ['another protocol version', () => ({ body: push([], { protocol: 0 }) }), 400, 'UNSUPPORTED_PROTOCOL', /speaks protocol 1/],
+    ['too many ops', () => ({ body: push(Array.from({ length: 51 }, (_, i) => op({ rowId: `r${i}` }))) }), 413, 'TOO_MANY_OPS', /at most 50 ops/],
+    ['a row too large', () => ({ body: push([op({ rowId: 'big', patch: { id: 'big', blob: 'x'.repeat(5000) } })]) }), 413, 'ROW_TOO_LARGE', /ops\[0\] \(tasks\/big.*limited to 4096 bytes/],
+    ['a body too large', () => ({ body: push([op({ rowId: 'a', patch: { id: 'a', blob: 'y'.repeat(300_000) } })]) }), 413, 'PAYLOAD_TOO_LARGE', /over the limit of 65536 bytes/],
+    ['a gzip bomb', () => ({ body: gzipSync(push([op({ rowId: 'a', patch: { id: 'a', blob: 'z'.repeat(2_000_000) } })])), headers: { 'content-encoding': 'gzip' } }), 413, 'PAYLOAD_TOO_LARGE', /larger when unzipped/],
+    ['missing auth', () => ({ body: push([]), headers: { authorization: '' } }), 401, 'UNAUTHORIZED', /Missing bearer token/],
+    ['a forged token', () => ({ body: push([]), headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4Iiwib3JnIjoieCJ9.bad' } }), 401, 'UNAUTHORIZED', /Invalid token/],
+    ['an unknown table in a pull', () => ({ method: 'GET', path: '/sync/pull?tables=projects' }), 400, 'UNKNOWN_TABLE', /Unknown table "projects": this server syncs tasks, notes/],
+    ['a bad cursor', () => ({ method: 'GET', path: '/sync/pull?cursor=yesterday' }), 400, 'INVALID_CURSOR', /not one this server issued/],
+    ['a page too large', () => ({ method: 'GET', path: '/sync/pull?limit=100000' }), 400, 'BAD_REQUEST', /limit must be an integer from 1 to 500/],
+  ];
+
+  it.each(cases)('refuses %s with a clear JSON error and changes nothing', async (_name, make, status, code, message) => {
+    const org = freshOrg();
+    const c = await clientFor(server, { org });
+    await c.push([op({ rowId: 'existing' })]);
+    const before = await (await c.fetch('/sync/status')).json();
+    const { path = '/sync/push', method = 'POST', ...init } = make(c.token);
+    const res = await c.fetch(path, { method, ...init });
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(protocolSchemas.errorBody.safeParse(body).success).toBe(true);
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
+    const after = await (await c.fetch('/sync/status')).json();
+    expect(after.cursor).toBe(before.cursor);
+    expect((await c.pullAll()).map((ch) => ch.row.id)).toEqual(['existing']);
+  });
+
+  it('refuses an expired token', async () => {
+    const expired = await tokenFor({ org: freshOrg() }, Math.floor(Date.now() / 1000) - 60);
+    const res = await fetch(`${server.url}/sync/pull`, { headers: { authorization: `Bearer ${expired}` } });
+    expect(res.status).toBe(401);
+    expect((await res.json()).error).toEqual({ code: 'UNAUTHORIZED', message: 'Token expired: get a new token and retry.' });
+  });
+
+  it('rejects one op of an undeclared table without failing the rest of the batch', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const { results } = await c.push([op({ table: 'projects', rowId: 'p' }), op({ rowId: 'fine' })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'applied']);
+    expect(results[0]?.reason).toMatch(/UNKNOWN_TABLE: table "projects" is not declared/);
+  });
+
+  it('answers 404 for dev tokens unless dev mode is on', async () => {
+    const res = await fetch(`${server.url}/auth/dev-token`, { method: 'POST', body: JSON.stringify({ user: 'a', org: 'b', role: 'owner' }) });
+    expect(res.status).toBe(404);
+    expect((await res.json()).error.code).toBe('NOT_FOUND');
+  });
+
+  it('accepts gzip request bodies and compresses responses when asked', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const ops = Array.from({ length: 40 }, (_, i) => op({ rowId: `g${i}`, patch: { id: `g${i}`, title: 'compressible '.repeat(10) } }));
+    const res = await c.fetch('/sync/push', { method: 'POST', body: gzipSync(JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops })), headers: { 'content-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).results).toHaveLength(40);
+    // Raw HTTP, so nothing decompresses behind our back.
+    const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(`${server.url}/sync/pull`, { headers: { authorization: `Bearer ${c.token}`, 'accept-encoding': 'gzip' } }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(raw.encoding).toBe('gzip');
+    const pulled = JSON.parse(gunzipSync(raw.body).toString());
+    expect(pulled.changes, JSON.stringify(pulled).slice(0, 300)).toHaveLength(40);
+  });
+
+  it('serves bucket checksums that match the client\'s own computation', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const rows = Array.from({ length: 30 }, (_, i) => ({ id: `k${i}`, title: `T${i}` }));
+    await c.push(rows.map((r) => op({ rowId: r.id, patch: r })));
+    await c.push([op({ rowId: 'k0', kind: 'delete', clock: { 'dev-1': 1e9 } })]);
+    const res = await (await c.fetch('/sync/checksums?table=tasks&buckets=8')).json();
+    const live = rows.filter((r) => r.id !== 'k0');
+    const expected = await bucketHashes(await Promise.all(live.map(async (r) => ({ id: r.id, checksum: await rowChecksum(r) }))), 8);
+    expect(res).toEqual({ table: 'tasks', buckets: 8, hashes: expected });
+  });
+
+  it('pokes live streams with the head cursor on every commit, with heartbeats', async () => {
+    const org = freshOrg();
+    const c = await clientFor(server, { org });
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/sync/events?token=${c.token}`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const events: Array<{ type: string; cursor?: string }> = [];
+    let buffer = '';
+    const nextEvent = async () => {
+      while (!buffer.includes('\n\n')) buffer += new TextDecoder().decode((await reader.read()).value);
+      const [chunk, ...rest] = buffer.split('\n\n');
+      buffer = rest.join('\n\n');
+      const data = chunk!.split('\n').find((l) => l.startsWith('data:'))!.slice(5).trim();
+      const event = JSON.parse(data);
+      events.push(event);
+      return event;
+    };
+    expect(await nextEvent()).toEqual({ type: 'poke', cursor: 'c1.0' });
+    const started = performance.now();
+    const { cursor } = await c.push([op({ rowId: 'live' })]);
+    let event = await nextEvent();
+    while (event.type !== 'poke') event = await nextEvent();
+    const latency = performance.now() - started;
+    expect(event).toEqual({ type: 'poke', cursor });
+    console.log(`[sse] poke ${latency.toFixed(1)} ms after the push was sent`);
+    while ((await nextEvent()).type !== 'heartbeat');
+    controller.abort();
+  });
+});
+
+describe('server processes', () => {
+  it('keeps its data across a restart (PGlite folder)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chartsync-'));
+    try {
+      const first = await startServer(null, { dataDir: dir });
+      const org = freshOrg();
+      await (await clientFor(first, { org })).push([op({ rowId: 'kept' })]);
+      await first.close();
+      const second = await startServer(null, { dataDir: dir });
+      expect((await (await clientFor(second, { org })).pullAll()).map((ch) => ch.row.id)).toEqual(['kept']);
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('issues dev tokens in dev mode', async () => {
+    const server = await createSyncServer({ port: 0, databaseUrl: null, auth: { mode: 'dev' } });
+    try {
+      const res = await fetch(`${server.url}/auth/dev-token`, { method: 'POST', body: JSON.stringify({ user: 'ana', org: 'acme', role: 'owner' }) });
+      const { token } = await res.json();
+      const status = await fetch(`${server.url}/sync/status`, { headers: { authorization: `Bearer ${token}` } });
+      expect(status.status).toBe(200);
+      const bad = await fetch(`${server.url}/auth/dev-token`, { method: 'POST', body: JSON.stringify({ user: '', org: 'acme', role: 'owner' }) });
+      expect((await bad.json()).error.message).toMatch(/"user" must be/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.runIf(Boolean(process.env.DATABASE_URL))('fans pokes out across two servers on one PostgreSQL', async () => {
+    const [a, b] = [await startServer(process.env.DATABASE_URL!), await startServer(process.env.DATABASE_URL!)];
+    try {
+      const org = freshOrg();
+      const writer = await clientFor(a, { org });
+      const listener = await clientFor(b, { org });
+      const controller = new AbortController();
+      const res = await fetch(`${b.url}/sync/events?token=${listener.token}`, { signal: controller.signal });
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes('"poke"')) text += new TextDecoder().decode((await reader.read()).value);
+      text = '';
+      const { cursor } = await writer.push([op({ rowId: 'across' })]);
+      while (!text.includes(cursor)) text += new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain(`"cursor":"${cursor}"`);
+      controller.abort();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
