@@ -16,8 +16,9 @@ export interface SyncFailure {
 /** Why the engine is in `error`. */
 export type ErrorReason = 'auth' | 'rehydrate' | 'local' | 'unknown';
 
-// Failures a later attempt may cure: they send the chart to `reconnecting` with backoff.
-const RETRYABLE: ReadonlyArray<SyncFailure['code']> = ['NETWORK', 'TIMEOUT', 'RATE_LIMITED', 'SERVER'];
+// Failures a later attempt may cure: they send the chart to `reconnecting` with backoff. A stale lock
+// (another tab took the sync lock over) is cured by taking the lock again on the next cycle.
+const RETRYABLE: ReadonlyArray<SyncFailure['code']> = ['NETWORK', 'TIMEOUT', 'RATE_LIMITED', 'SERVER', 'STALE_LOCK'];
 
 /** Normalizes whatever an actor rejected with into a SyncFailure. */
 export function toFailure(error: unknown): SyncFailure {

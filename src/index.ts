@@ -74,3 +74,22 @@ export type {
 } from './protocol/schemas';
 export { parseMessage } from './protocol/parseMessage';
 export type { MessageIssue } from './protocol/parseMessage';
+
+export { createSyncEngine } from './engine';
+export type { EngineDiagnostics, EngineStatus, EngineTable, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './engine';
+export { newId } from './core/ids/newId';
+export { bucketHashes, bucketOf } from './core/checksum/bucketHashes';
+export { openLocalStore, createLocalDatabase } from './local/openLocalStore';
+export type { LocalStore, LocalStoreOptions } from './local/openLocalStore';
+export type { TableSchemas } from './local/schema';
+export type { ConflictRecord, DeadLetter, LocalRow, OutboxEntry } from './local/types';
+export { createKyTransport } from './transport/createKyTransport';
+export type { KyTransportOptions } from './transport/createKyTransport';
+export type { RequestOutcome, TokenSource, Transport } from './transport/types';
+export { createSyncLock } from './coordination/createSyncLock';
+export type { LockHandle, SyncLock, SyncLockOptions } from './coordination/createSyncLock';
+export { createLeaderElection } from './coordination/createLeaderElection';
+export type { LeaderElection, LeaderElectionOptions } from './coordination/createLeaderElection';
+export { syncMachine } from '../machines/syncMachine';
+export type { SyncContext, SyncEvent, SyncActorRef } from '../machines/syncMachine';
+export type { SyncStatus } from '../machines/transitions';

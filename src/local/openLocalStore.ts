@@ -80,18 +80,30 @@ export interface LocalStore {
   close(): void;
 }
 
+/** Options of createLocalDatabase. */
+export type LocalDatabaseOptions = Pick<LocalStoreOptions, 'name' | 'tables' | 'indexedDB' | 'IDBKeyRange'>;
+
 /**
- * Opens (creating or upgrading in place) the local store. Schema changes need no version bump: adding a
- * table or an index to `tables` upgrades the database on open and keeps every row (Dexie 4 compares the
- * declared schema with the installed one). Removing a table is not done automatically.
+ * The Dexie instance of a store, declared but not yet opened (it opens on first use or in openLocalStore):
+ * available synchronously, so an app can hand `db` to live queries before the engine has started.
  */
-export async function openLocalStore(options: LocalStoreOptions): Promise<LocalStore> {
+export function createLocalDatabase(options: LocalDatabaseOptions): Dexie {
   const schema = buildSchema(options.tables);
   const db = new Dexie(options.name, {
     ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
     ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
   });
   db.version(1).stores(schema);
+  return db;
+}
+
+/**
+ * Opens (creating or upgrading in place) the local store. Schema changes need no version bump: adding a
+ * table or an index to `tables` upgrades the database on open and keeps every row (Dexie 4 compares the
+ * declared schema with the installed one). Removing a table is not done automatically.
+ */
+export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }): Promise<LocalStore> {
+  const db = options.db ?? createLocalDatabase(options);
   await db.open();
   const deviceId = await ensureDeviceId(db);
   const tables = Object.keys(options.tables);

@@ -1,0 +1,27 @@
+/** A tiny typed event emitter: `on` returns its own unsubscribe. */
+export interface Emitter<Events extends Record<string, unknown>> {
+  on<K extends keyof Events>(type: K, fn: (payload: Events[K]) => void): () => void;
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void;
+}
+
+/** Creates an emitter; a throwing listener never stops the others. */
+export function createEmitter<Events extends Record<string, unknown>>(): Emitter<Events> {
+  const listeners = new Map<keyof Events, Set<(payload: never) => void>>();
+  return {
+    on(type, fn) {
+      const set = listeners.get(type) ?? new Set();
+      set.add(fn as (payload: never) => void);
+      listeners.set(type, set);
+      return () => void set.delete(fn as (payload: never) => void);
+    },
+    emit(type, payload) {
+      for (const fn of listeners.get(type) ?? []) {
+        try {
+          (fn as (payload: Events[typeof type]) => void)(payload);
+        } catch (error) {
+          console.error(`chartsync: a "${String(type)}" listener threw`, error);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import ky, { TimeoutError } from 'ky';
+import { ChartsyncError, isChartsyncError } from '../core/errors';
+import { parseMessage } from '../protocol/parseMessage';
+import { protocolSchemas, type SyncEvent } from '../protocol/schemas';
+import { readSseStream } from './readSseStream';
+import { httpError } from './toTransportError';
+import type { RequestOutcome, TokenSource, Transport } from './types';
+
+/** Options of the ky transport. */
+export interface KyTransportOptions {
+  /** The sync server's base URL. */
+  url: string;
+  token: TokenSource;
+  /** fetch to use (tests inject faults through it). @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Per-request timeout, ms. @default 15000 */
+  timeoutMs?: number;
+  /** Request bodies larger than this are gzip-compressed, bytes. @default 16384 */
+  gzipThresholdBytes?: number;
+  /** Told about every request's outcome (the connection chart grades latency from it). */
+  onRequest?: (outcome: RequestOutcome) => void;
+}
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
+
+/**
+ * The protocol over HTTP with ky: base URL, bearer token from `token`, timeouts, gzip of large bodies,
+ * validated responses. No retries here — backoff belongs to the statechart, and hidden retries would fight
+ * it. Network failures become NETWORK errors, timeouts TIMEOUT, HTTP errors as in httpError().
+ */
+export function createKyTransport(options: KyTransportOptions): Transport {
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const base = options.url.replace(/\/+$/, '');
+  const token = async () => (typeof options.token === 'function' ? await options.token() : options.token);
+  const client = ky.create({ prefixUrl: base, timeout: options.timeoutMs ?? 15_000, retry: 0, throwHttpErrors: false, fetch: fetchFn });
+  const threshold = options.gzipThresholdBytes ?? 16 * 1024;
+
+  async function request(path: string, what: string, init: { method: 'GET' | 'POST'; body?: string; searchParams?: URLSearchParams; signal?: AbortSignal | undefined }): Promise<{ json: unknown; bytes: number }> {
+    const started = performance.now();
+    const headers: Record<string, string> = { authorization: `Bearer ${await token()}`, accept: 'application/json' };
+    let body: string | ArrayBuffer | undefined = init.body;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      if (init.body!.length > threshold) {
+        body = await gzip(init.body!);
+        headers['content-encoding'] = 'gzip';
+      }
+    }
+    let response: Response;
+    try {
+      response = await client(path, { method: init.method, headers, ...(body !== undefined ? { body } : {}), ...(init.searchParams ? { searchParams: init.searchParams } : {}), ...(init.signal ? { signal: init.signal } : {}) });
+    } catch (cause) {
+      options.onRequest?.({ ok: false, network: true });
+      if (cause instanceof TimeoutError) throw new ChartsyncError('TIMEOUT', `${what} got no answer in ${options.timeoutMs ?? 15_000} ms: the server is slow or unreachable.`, { cause });
+      if ((cause as { name?: string }).name === 'AbortError') throw new ChartsyncError('NETWORK', `${what} was cancelled.`, { cause });
+      throw new ChartsyncError('NETWORK', `${what} could not reach ${base}: ${(cause as Error).message}`, { cause });
+    }
+    if (!response.ok) {
+      options.onRequest?.({ ok: false, network: false });
+      throw await httpError(response, what);
+    }
+    const text = await response.text();
+    options.onRequest?.({ ok: true, latencyMs: performance.now() - started });
+    try {
+      return { json: JSON.parse(text), bytes: text.length };
+    } catch (cause) {
+      throw new ChartsyncError('INVALID_MESSAGE', `${what}: the server answered with something that is not JSON.`, { cause });
+    }
+  }
+
+  return {
+    async push(body, signal) {
+      const { json, bytes } = await request('sync/push', 'Push', { method: 'POST', body: JSON.stringify(body), signal });
+      return { response: parseMessage(protocolSchemas.pushResponse, json, 'push response'), bytes };
+    },
+    async pull(query, signal) {
+      const searchParams = new URLSearchParams({ limit: String(query.limit) });
+      if (query.cursor) searchParams.set('cursor', query.cursor);
+      if (query.tables.length) searchParams.set('tables', query.tables.join(','));
+      const { json, bytes } = await request('sync/pull', 'Pull', { method: 'GET', searchParams, signal });
+      return { response: parseMessage(protocolSchemas.pullResponse, json, 'pull response'), bytes };
+    },
+    async status(signal) {
+      const { json } = await request('sync/status', 'Status check', { method: 'GET', signal });
+      return parseMessage(protocolSchemas.status, json, 'status response');
+    },
+    subscribe(onEvent) {
+      const controller = new AbortController();
+      let attempt = 0;
+      const loop = async (): Promise<void> => {
+        while (!controller.signal.aborted) {
+          try {
+            const url = `${base}/sync/events?token=${encodeURIComponent(await token())}`;
+            const response = await fetchFn(url, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
+            if (!response.ok || !response.body) throw await httpError(response, 'Live stream');
+            attempt = 0;
+            await readSseStream(response.body, (data) => {
+              const event = parseMessage(protocolSchemas.syncEvent, JSON.parse(data), 'live event');
+              onEvent(event as SyncEvent);
+            });
+          } catch (error) {
+            if (controller.signal.aborted) return;
+            // A refused token will not get better by hammering: wait longer.
+            const base = isChartsyncError(error, 'AUTH') ? 30_000 : 1000;
+            attempt += 1;
+            await new Promise((r) => setTimeout(r, Math.min(30_000, base * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2)));
+          }
+        }
+      };
+      void loop();
+      return () => controller.abort();
+    },
+  };
+}
