@@ -91,5 +91,5 @@ export type { LockHandle, SyncLock, SyncLockOptions } from './coordination/creat
 export { createLeaderElection } from './coordination/createLeaderElection';
 export type { LeaderElection, LeaderElectionOptions } from './coordination/createLeaderElection';
 export { syncMachine } from '../machines/syncMachine';
-export type { SyncContext, SyncEvent, SyncActorRef } from '../machines/syncMachine';
+export type { SyncContext, SyncEvent as SyncMachineEvent, SyncActorRef } from '../machines/syncMachine';
 export type { SyncStatus } from '../machines/transitions';
