@@ -16,7 +16,16 @@ export interface InitialSyncContext {
   remaining: readonly string[];
   /** Per-table progress. */
   progress: Record<string, { processed: number; total: number | null }>;
+  /** Each downloaded table's cursor, for the root to pull on from. */
+  cursors: Record<string, string | null>;
   error: SyncFailure | null;
+}
+
+/** What the first download reports when it ends. */
+export interface InitialSyncOutput {
+  tables: readonly string[];
+  cursors: Record<string, string | null>;
+  failed: boolean;
 }
 
 /** Events initialSyncMachine accepts (from its table children). */
@@ -42,9 +51,11 @@ export const initialSyncMachine = setup({
     context: {} as InitialSyncContext,
     events: {} as InitialSyncEvent,
     input: {} as InitialSyncInput,
+    output: {} as InitialSyncOutput,
   },
   actors: { tableSync: tableSyncMachine },
   actions: {
+    recordCursor: assign({ cursors: ({ context, event }) => (event.type === 'TABLE.DONE' ? { ...context.cursors, [event.table]: event.cursor } : context.cursors) }),
     reportProgress: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.PROGRESS', ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })) })),
     reportFailed: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.FAILED', error: context.error! })),
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
@@ -62,7 +73,7 @@ export const initialSyncMachine = setup({
   },
 }).createMachine({
   id: 'initialSync',
-  context: ({ input }) => ({ tables: input.tables, remaining: input.tables, progress: {}, error: null }),
+  context: ({ input }) => ({ tables: input.tables, remaining: input.tables, progress: {}, cursors: {}, error: null }),
   initial: 'downloading',
   states: {
     downloading: {
@@ -77,8 +88,8 @@ export const initialSyncMachine = setup({
           ],
         },
         'TABLE.DONE': [
-          { guard: 'lastTable', target: 'done' },
-          { actions: assign({ remaining: ({ context, event }) => context.remaining.filter((t) => t !== event.table) }) },
+          { guard: 'lastTable', target: 'done', actions: 'recordCursor' },
+          { actions: ['recordCursor', assign({ remaining: ({ context, event }) => context.remaining.filter((t) => t !== event.table) })] },
         ],
         'TABLE.FAILED': { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
@@ -89,5 +100,5 @@ export const initialSyncMachine = setup({
       entry: 'reportFailed',
     },
   },
-  output: ({ context }) => ({ tables: context.tables, failed: context.error !== null }),
+  output: ({ context }) => ({ tables: context.tables, cursors: context.cursors, failed: context.error !== null }),
 });

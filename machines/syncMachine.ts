@@ -2,7 +2,7 @@ import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type Ac
 import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
 import { sumProgress } from './progress';
 import { isAuthFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
-import { initialSyncMachine, type InitialSyncParentEvent } from './initialSyncMachine';
+import { initialSyncMachine, type InitialSyncOutput, type InitialSyncParentEvent } from './initialSyncMachine';
 import { tableSyncMachine, type TableSyncParentEvent } from './tableSyncMachine';
 
 /** What made a sync happen. */
@@ -177,7 +177,7 @@ export const syncMachine = setup({
     becameLeaderOnline: ({ context, event }) => event.type === 'LEADER' && event.isLeader && context.online,
     moreToPush: ({ context }) => context.pushRemaining > 0,
     needsInitial: ({ context }) => context.needsInitial.length > 0,
-    initialSucceeded: ({ event }) => !(event as unknown as { output: { failed: boolean } }).output.failed,
+    initialSucceeded: ({ event }) => !(event as unknown as { output: InitialSyncOutput }).output.failed,
     allTablesPulled: ({ context }) => context.pullsPending.length === 0,
     failureIsRetryable: ({ event }) => isRetryableFailure(failureOf(event)),
     failureIsAuth: ({ event }) => isAuthFailure(failureOf(event)),
@@ -341,7 +341,11 @@ export const syncMachine = setup({
             id: 'initialSync',
             src: 'initialSync',
             input: ({ context }) => ({ tables: context.needsInitial }),
-            onDone: { guard: 'initialSucceeded', target: 'pulling', actions: assign({ needsInitial: [] }) },
+            onDone: {
+              guard: 'initialSucceeded',
+              target: 'pulling',
+              actions: assign({ needsInitial: [], cursors: ({ context, event }) => ({ ...context.cursors, ...event.output.cursors }) }),
+            },
             onError: failureTransitions,
           },
           on: {

@@ -75,6 +75,8 @@ export interface SyncEngineOptions {
   window?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | null;
   /** Backoff and circuit breaker tuning of the root chart. */
   backoff?: Partial<SyncConfig>;
+  /** Retry policy of single ops that failed (5xx). @default 1 s doubling to 60 s, dead-lettered after 10 attempts */
+  retry?: { retryBaseMs?: number; retryMaxMs?: number; maxAttempts?: number };
 }
 
 /** A table's writes and reads through the engine. */
@@ -282,6 +284,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         ...options,
         db,
         ...(options.priorities ? { priorities: options.priorities } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
         onWrite: () => {
           if (debounce !== undefined) clearTimeout(debounce);
           const delay = options.debounceMs ?? 2000;
@@ -363,8 +366,18 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           });
         }
       });
-      const syncedSub = actor.on('synced', (event) => emitter.emit('synced', { at: event.at, cycles: event.cycles }));
-      cleanups.push(() => statusSub.unsubscribe(), () => syncedSub.unsubscribe());
+      // Ops waiting out a retry backoff need a sync when it ends, whatever else happens by then.
+      let retryTimer: ReturnType<typeof setTimeout> | undefined;
+      const scheduleRetry = async () => {
+        const at = await s.outbox.nextRetryAt().catch(() => null);
+        if (retryTimer !== undefined) clearTimeout(retryTimer);
+        if (at !== null) retryTimer = setTimeout(() => requestSync('interval'), Math.max(0, at - Date.now()) + 5);
+      };
+      const syncedSub = actor.on('synced', (event) => {
+        emitter.emit('synced', { at: event.at, cycles: event.cycles });
+        void scheduleRetry();
+      });
+      cleanups.push(() => statusSub.unsubscribe(), () => syncedSub.unsubscribe(), () => clearTimeout(retryTimer));
       actor.start();
       cleanups.push(startLive());
       cleanups.push(persistEngineState({ actor, store: s }));

@@ -23,8 +23,8 @@ function toWire(op: OutboxEntry): WireOp {
 }
 
 /**
- * One push batch, run by the chart in `pushing` under the sync lock's fencing token: reads the next batch,
- * marks it in flight (refused if the token is stale), pushes it, and files each result — applied and
+ * One push batch, run by the chart in `pushing` under the sync lock's fencing token: claims the next batch
+ * (read and marked in flight in one transaction; refused if the token is stale), pushes it, and files each result — applied and
  * duplicate ops are acknowledged with the server's row, `conflict` ones stored for people, `rejected` ones
  * dead-lettered. A failed request puts the ops back: network trouble costs them nothing, 5xx counts an
  * attempt (a poison op ends in the dead letters), a final 4xx of the whole batch is narrowed down to the
@@ -34,9 +34,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
   const { store, transport } = deps;
   const maxOps = deps.maxOps ?? 500;
 
-  async function send(batch: OutboxEntry[], lockToken: number, signal: AbortSignal): Promise<{ pushed: number; bytes: number }> {
-    const ids = batch.map((op) => op.opId);
-    await store.outbox.markInflight(ids, lockToken);
+  async function send(batch: OutboxEntry[], signal: AbortSignal): Promise<{ pushed: number; bytes: number }> {
     let results: PushResult[];
     let bytes: number;
     try {
@@ -90,18 +88,21 @@ export function createPushBatchActor(deps: PushBatchDeps) {
 
   return fromPromise<PushBatchOutput, { lockToken: number }>(async ({ input, signal }) => {
     const started = performance.now();
-    const batch = await store.outbox.peekBatch({ maxOps });
+    const batch = await store.outbox.claimBatch(input.lockToken, { maxOps });
     let pushed = 0;
     let bytes = 0;
     if (batch.length > 0) {
       try {
-        ({ pushed, bytes } = await send(batch, input.lockToken, signal));
+        ({ pushed, bytes } = await send(batch, signal));
       } catch (error) {
         if (!(isChartsyncError(error, 'REJECTED') && error.context.split)) throw error;
-        for (const op of batch) {
-          const one = await send([op], input.lockToken, signal);
-          pushed += one.pushed;
-          bytes += one.bytes;
+        // The batch went back to pending; claim and send its ops one by one.
+        for (let i = 0; i < batch.length; i++) {
+          const one = await store.outbox.claimBatch(input.lockToken, { maxOps: 1 });
+          if (one.length === 0) break;
+          const sent = await send(one, signal);
+          pushed += sent.pushed;
+          bytes += sent.bytes;
         }
       }
     }

@@ -10,6 +10,7 @@ import { outboxTable } from './opsOfRows';
 import { ackOps, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
+import { claimBatch } from './outbox/claimBatch';
 import { markInflight } from './outbox/markInflight';
 import { countReady, peekBatch, type BatchLimits } from './outbox/peekBatch';
 import { resetInflight } from './outbox/resetInflight';
@@ -33,6 +34,8 @@ export interface LocalStoreOptions {
   now?: () => number;
   /** Called after every committed local write (the engine's debounced sync trigger). */
   onWrite?: (table: string, ids: readonly string[]) => void;
+  /** Retry policy of failed ops. @default 1 s doubling to 60 s, dead-lettered after 10 attempts */
+  retry?: Pick<FailOptions, 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts'>;
 }
 
 /** The client's durable half: app tables, outbox, dead letters, conflicts and metadata in one IndexedDB. */
@@ -51,7 +54,11 @@ export interface LocalStore {
   bulkDelete(table: string, ids: readonly string[]): Promise<WriteResult>;
   readonly outbox: {
     peekBatch(limits?: BatchLimits): Promise<OutboxEntry[]>;
+    /** Reads the next batch and marks it in flight in one transaction (what a push must send). */
+    claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
     countReady(now?: number): Promise<number>;
+    /** When the earliest op in retry backoff becomes sendable (ms since epoch), or null. */
+    nextRetryAt(): Promise<number | null>;
     count(): Promise<number>;
     list(): Promise<OutboxEntry[]>;
     markInflight(opIds: readonly string[], lockToken: number): Promise<void>;
@@ -128,12 +135,24 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     bulkDelete: (table, ids) => write(table, ids.map((id) => ({ kind: 'delete', id }))),
     outbox: {
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
+      claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
       countReady: (at) => countReady(db, at ?? now()),
       count: () => outboxTable(db).count(),
       list: () => outboxTable(db).orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
       ack: (acks) => ackOps(db, tables, acks, now()),
-      fail: (opIds, failure, opts) => failOps(db, opIds, failure, { now: now(), ...opts }),
+      fail: (opIds, failure, opts) => failOps(db, opIds, failure, { now: now(), ...options.retry, ...opts }),
+      nextRetryAt: async () => {
+        const t = now();
+        let earliest: number | null = null;
+        await outboxTable(db)
+          .where('state')
+          .equals('pending')
+          .each((op) => {
+            if (op.nextAttemptAt > t && (earliest === null || op.nextAttemptAt < earliest)) earliest = op.nextAttemptAt;
+          });
+        return earliest;
+      },
       resetInflight: () => resetInflight(db),
     },
     deadLetters: {

@@ -4,10 +4,11 @@ export const RETRY_BASE_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
 
 /**
- * Delay before an op's next attempt after `attempts` failures: 1 s, 2 s, 4 s, ... capped at 60 s, with up
+ * Delay before an op's next attempt after `attempts` failures: 1 s, 2 s, 4 s, ... capped at 60 s (or the
+ * given base and cap), with up
  * to 25% jitter either way so the retries of many ops and devices spread out.
  */
-export function retryDelay(attempts: number, random: () => number = Math.random): number {
-  const exp = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+export function retryDelay(attempts: number, random: () => number = Math.random, baseMs = RETRY_BASE_MS, maxMs = RETRY_MAX_MS): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempts - 1));
   return Math.round(exp * (0.75 + random() * 0.5));
 }

@@ -16,6 +16,10 @@ export interface OpFailure {
 export interface FailOptions {
   /** Attempts after which a retryable op is given up and dead-lettered. @default 10 */
   maxAttempts?: number;
+  /** First retry delay, ms. @default 1000 */
+  retryBaseMs?: number;
+  /** Longest retry delay, ms. @default 60000 */
+  retryMaxMs?: number;
   now?: number;
   random?: () => number;
 }
@@ -40,7 +44,7 @@ export async function failOps(db: Dexie, opIds: readonly string[], failure: OpFa
         dead.push({ op: { ...op, state: 'pending' }, reason: failure.final ? failure.reason : `gave up after ${entry.attempts} attempts: ${failure.reason}`, code: failure.code, failedAt: now });
       } else {
         const { lockToken: _token, ...op } = entry;
-        await outbox.put({ ...op, state: 'pending', nextAttemptAt: now + retryDelay(entry.attempts, options.random), lastError: failure.reason });
+        await outbox.put({ ...op, state: 'pending', nextAttemptAt: now + retryDelay(entry.attempts, options.random, options.retryBaseMs, options.retryMaxMs), lastError: failure.reason });
       }
     }
     if (dead.length) {

@@ -25,6 +25,7 @@ export async function engineFor(server: SyncServer, org: string, overrides: Part
     lockLeaseMs: 300,
     timeoutMs: 3000,
     backoff: { backoffBaseMs: 20, backoffMaxMs: 200, circuitThreshold: 1000, circuitCooldownMs: 1000 },
+    retry: { retryBaseMs: 20, retryMaxMs: 200, maxAttempts: 50 },
     ...rest,
   });
 }

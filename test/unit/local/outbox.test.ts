@@ -142,3 +142,27 @@ describe('bulk writes', () => {
     expect(new Set((await store.outbox.list()).map((o) => o.rowId)).size).toBe(10_000);
   });
 });
+
+describe('claiming a batch', () => {
+  it('sends what the outbox holds: a write coalesced between reading and claiming is claimed merged (regression)', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('a'));
+    await sent(store);
+    await store.update('tasks', 'a', { title: 'first' });
+    const peeked = await store.outbox.peekBatch();
+    await store.update('tasks', 'a', { status: 'done' });
+    const claimed = await store.outbox.claimBatch(0);
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]).toMatchObject({ opId: peeked[0]!.opId, patch: { title: 'first', status: 'done' }, state: 'inflight', attempts: 1 });
+    // In flight now: a new write queues behind it instead of changing it.
+    await store.update('tasks', 'a', { title: 'second' });
+    expect((await store.outbox.list()).map((o) => o.state)).toEqual(['inflight', 'pending']);
+  });
+
+  it('claims nothing of a row created and deleted before it was sent', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('ghost'));
+    await store.delete('tasks', 'ghost');
+    expect(await store.outbox.claimBatch(0)).toEqual([]);
+  });
+});
