@@ -180,6 +180,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   let policiesMismatch = false;
   const cleanups: Array<() => void | Promise<void>> = [];
   const transitions: TransitionRecord[] = [];
+  const peerSyncs = new Set<() => void>();
   const errors: Array<SyncFailure & { at: number }> = [];
 
   const requireStore = (): LocalStore => {
@@ -252,16 +253,24 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     });
   }
 
+  // A follower's sync: ask the leader, then wait for a cycle of the leader's that started after the request
+  // (its announcement) — or, if this tab becomes the leader meanwhile, for a cycle of its own.
   async function waitForFollowerSync(timeoutMs: number): Promise<void> {
-    const s = requireStore();
-    const waiting = new Set((await s.outbox.list()).map((op) => op.opId));
-    election!.requestSync();
     const end = Date.now() + timeoutMs;
-    while (waiting.size > 0) {
-      if (Date.now() > end) throw new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms: the leader tab has not sent this tab's writes yet; they are safe in the outbox.`);
-      await new Promise((r) => setTimeout(r, 50));
-      const still = new Set((await s.outbox.list()).map((op) => op.opId));
-      for (const id of waiting) if (!still.has(id)) waiting.delete(id);
+    let announced = 0;
+    const onPeer = () => void (announced += 1);
+    peerSyncs.add(onPeer);
+    try {
+      election!.requestSync();
+      // The announcement of a cycle already running may come first: wait for two, or one after an idle leader's.
+      while (announced < 2) {
+        if (election!.isLeader) return await engine.sync({ timeoutMs: Math.max(1, end - Date.now()) });
+        if (Date.now() > end) throw new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms: no leader tab has synced since; this tab's writes are safe in the outbox.`);
+        if (announced === 1 && (await requireStore().outbox.count()) === 0) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      peerSyncs.delete(onPeer);
     }
   }
 
@@ -303,6 +312,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         ...(options.channel ? { channel: options.channel } : {}),
         onChange: (isLeader) => actor?.send({ type: 'LEADER', isLeader }),
         onSyncRequest: () => actor?.send({ type: 'SYNC', reason: 'follower' }),
+        onPeerSynced: () => peerSyncs.forEach((fn) => fn()),
       });
       await election.start();
       const localHash = options.conflicts ? policiesHash(options.conflicts) : null;
@@ -361,9 +371,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         // After a 401, ask the token function again; a different token leaves error(auth).
         if (status === 'error' && snapshot.context.errorReason === 'auth' && typeof token === 'function') {
           const failed = lastToken;
-          void Promise.resolve(token()).then((fresh) => {
-            if (fresh !== failed) actor?.send({ type: 'SET_TOKEN' });
-          });
+          void Promise.resolve()
+            .then(() => (token as () => string | Promise<string>)())
+            .then((fresh) => {
+              if (fresh !== failed) actor?.send({ type: 'SET_TOKEN' });
+            })
+            .catch(() => undefined);
         }
       });
       // Ops waiting out a retry backoff need a sync when it ends, whatever else happens by then.
@@ -375,6 +388,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       };
       const syncedSub = actor.on('synced', (event) => {
         emitter.emit('synced', { at: event.at, cycles: event.cycles });
+        election?.announceSynced();
         void scheduleRetry();
       });
       cleanups.push(() => statusSub.unsubscribe(), () => syncedSub.unsubscribe(), () => clearTimeout(retryTimer));
@@ -422,6 +436,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     async sync(opts = {}) {
       const a = requireActor();
       const timeoutMs = opts.timeoutMs ?? 60_000;
+      // Counters are restored during rehydration: count cycles from after it.
+      if (topStatus(a.getSnapshot().value) === 'rehydrating') {
+        await new Promise<void>((resolve) => {
+          const sub = a.subscribe((snapshot) => {
+            if (topStatus(snapshot.value) !== 'rehydrating') {
+              sub.unsubscribe();
+              resolve();
+            }
+          });
+        });
+      }
       if (election && !election.isLeader) return waitForFollowerSync(timeoutMs);
       const snapshot = a.getSnapshot();
       const running = topStatus(snapshot.value) === 'syncing';

@@ -28,7 +28,7 @@ export function createSyncLockActor({ lock, store }: { lock: SyncLock; store: Lo
     })();
     return () => {
       controller.abort();
-      void release?.();
+      void release?.().catch(() => undefined);
     };
   });
 }

@@ -25,6 +25,8 @@ export interface LeaderElectionOptions {
   onChange?: (isLeader: boolean) => void;
   /** Called on the leader when some tab asks for a sync. */
   onSyncRequest?: (fromTab: string) => void;
+  /** Called on every other tab when the leader announces a finished sync cycle. */
+  onPeerSynced?: (fromTab: string) => void;
 }
 
 /** One tab's part in the election. */
@@ -34,11 +36,13 @@ export interface LeaderElection {
   start(): Promise<void>;
   /** Asks the leader to sync (runs onSyncRequest here when this tab leads). */
   requestSync(): void;
+  /** Tells the other tabs that this (leading) tab finished a sync cycle. */
+  announceSynced(): void;
   /** Leaves the election, handing the leadership over at once. */
   stop(): Promise<void>;
 }
 
-type Message = { type: 'sync-request'; from: string } | { type: 'leader-left'; from: string };
+type Message = { type: 'sync-request'; from: string } | { type: 'leader-left'; from: string } | { type: 'synced'; from: string };
 
 /**
  * Leader election over the cross-tab lock: the leader holds the `leader` lock and renews it; every other tab
@@ -79,7 +83,7 @@ export function createLeaderElection(options: LeaderElectionOptions): LeaderElec
     if (!running || held) return;
     const handle = await lock.tryAcquire().catch(() => null);
     if (!running) {
-      await handle?.release();
+      await handle?.release().catch(() => undefined);
       return;
     }
     if (handle) setLeader(handle);
@@ -91,6 +95,7 @@ export function createLeaderElection(options: LeaderElectionOptions): LeaderElec
     if (!message || typeof message !== 'object') return;
     if (message.type === 'sync-request' && held) options.onSyncRequest?.(message.from);
     if (message.type === 'leader-left' && !held && running) schedule(0);
+    if (message.type === 'synced' && !held) options.onPeerSynced?.(message.from);
   };
 
   return {
@@ -106,6 +111,9 @@ export function createLeaderElection(options: LeaderElectionOptions): LeaderElec
     requestSync() {
       if (held) options.onSyncRequest?.(options.tabId);
       else channel.postMessage({ type: 'sync-request', from: options.tabId } satisfies Message);
+    },
+    announceSynced() {
+      if (held) channel.postMessage({ type: 'synced', from: options.tabId } satisfies Message);
     },
     async stop() {
       running = false;
