@@ -46,7 +46,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       if (isChartsyncError(error, 'REJECTED')) return { pushed: 0, bytes: 0 };
       throw error;
     }
-    await fileResults(results);
+    await fileResults(results, batch);
     return { pushed: results.length, bytes };
   }
 
@@ -75,8 +75,11 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     await store.outbox.resetInflight();
   }
 
-  async function fileResults(results: readonly PushResult[]): Promise<void> {
-    const acks = results.filter((r) => r.status === 'applied' || r.status === 'duplicate').map((r) => ({ opId: r.opId, ...(r.row ? { row: r.row } : {}) }));
+  async function fileResults(results: readonly PushResult[], batch: readonly OutboxEntry[]): Promise<void> {
+    const seqOf = new Map(batch.map((op) => [op.opId, op.seq]));
+    const acks = results
+      .filter((r) => r.status === 'applied' || r.status === 'duplicate')
+      .map((r) => ({ opId: r.opId, ...(seqOf.get(r.opId) !== undefined ? { seq: seqOf.get(r.opId)! } : {}), ...(r.row ? { row: r.row } : {}) }));
     await store.outbox.ack(acks);
     const conflicts = results.filter((r) => r.status === 'conflict' && r.row).map((r) => ({ opId: r.opId, row: r.row! }));
     if (conflicts.length) deps.onConflicts?.(await store.conflicts.record(conflicts));

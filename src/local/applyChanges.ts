@@ -1,6 +1,6 @@
 import type { Dexie, Table } from 'dexie';
 import type { WireRow } from '../protocol/schemas';
-import { opsOfRows, outboxTable } from './opsOfRows';
+import { opsByPointer, outboxTable } from './opsOfRows';
 import { reconcileRow } from './reconcileRow';
 import type { LocalRow, Tombstone } from './types';
 
@@ -30,7 +30,8 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
     if (!seen || seen._v < row._v) latest.set(row.id, row);
   }
   const ids = [...latest.keys()];
-  const [locals, tombs, ops] = await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string])), opsOfRows(outboxTable(db), table, ids)]);
+  const [locals, tombs] = await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]))]);
+  const ops = await opsByPointer(outboxTable(db), table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
   const putRows: LocalRow[] = [];
   const deleteRows: string[] = [];
   const putTombs: Tombstone[] = [];
@@ -43,9 +44,11 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
     }
     stats.applied += 1;
     if (result.rebased) stats.rebased += 1;
-    if (result.row) putRows.push(result.row);
+    // A row that still has ops keeps pointing at its newest one.
+    const pointer = ops.has(id) ? (locals[i]?._op ?? tombs[i]?._op) : undefined;
+    if (result.row) putRows.push(pointer === undefined ? result.row : { ...result.row, _op: pointer });
     else if (result.row === null) deleteRows.push(id);
-    if (result.tomb) putTombs.push(result.tomb);
+    if (result.tomb) putTombs.push(pointer === undefined ? result.tomb : { ...result.tomb, _op: pointer });
     else if (result.tomb === null) deleteTombs.push([table, id]);
   });
   await Promise.all([

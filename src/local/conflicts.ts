@@ -46,9 +46,11 @@ export async function recordConflicts(db: Dexie, tables: readonly string[], conf
       for (const op of later) data = op.kind === 'update' && data === undefined ? undefined : applyOp(data, op);
       if (data === undefined) {
         await rows.delete(entry.rowId);
-        await tombstones.put({ table: entry.table, id: entry.rowId, _v: server._v, _clock: clock, deletedAt: now });
+        const pointer = later.at(-1)?.seq;
+        await tombstones.put({ table: entry.table, id: entry.rowId, _v: server._v, _clock: clock, deletedAt: now, ...(pointer !== undefined ? { _op: pointer } : {}) });
       } else {
-        await rows.put({ ...data, id: entry.rowId, _v: server._v, _clock: clock } as LocalRow);
+        const pointer = later.at(-1)?.seq;
+        await rows.put({ ...data, id: entry.rowId, _v: server._v, _clock: clock, ...(pointer !== undefined ? { _op: pointer } : {}) } as LocalRow);
         await tombstones.delete([entry.table, entry.rowId]);
       }
     }

@@ -23,3 +23,17 @@ export async function opsOfRows(outbox: Table<OutboxEntry, number>, table: strin
   }
   return map;
 }
+
+/**
+ * The ops of the given rows, found through each row's `_op` pointer (its newest op's seq): one primary-key
+ * read for all rows, and an index query only for the few rows that do have ops. (fake-indexeddb, and some
+ * real engines, answer index lookups far slower than key reads; writes and pulls touch many rows.) A row
+ * whose pointer is absent, or points at an op no longer in the outbox, has no ops.
+ */
+export async function opsByPointer(outbox: Table<OutboxEntry, number>, table: string, pointers: ReadonlyMap<string, number | undefined>): Promise<Map<string, OutboxEntry[]>> {
+  const withPointer = [...pointers].filter((entry): entry is [string, number] => entry[1] !== undefined);
+  if (withPointer.length === 0) return new Map();
+  const newest = await outbox.bulkGet(withPointer.map(([, seq]) => seq));
+  const ids = withPointer.filter(([id], i) => newest[i]?.rowId === id && newest[i]?.table === table).map(([id]) => id);
+  return ids.length ? opsOfRows(outbox, table, ids) : new Map();
+}

@@ -9,6 +9,8 @@ export type LocalRow = JsonObject & {
   _v: number;
   /** The row's vector clock, including this device's unsent writes. */
   _clock: VectorClock;
+  /** Seq of the row's newest outbox op (absent or gone from the outbox: the row has none). */
+  _op?: number;
 };
 
 /** An op waiting in the outbox. */
@@ -59,6 +61,8 @@ export interface Tombstone {
   _v: number;
   _clock: VectorClock;
   deletedAt: number;
+  /** Seq of the row's newest outbox op, as on live rows. */
+  _op?: number;
 }
 
 /** One entry of the `_meta` key/value table. */

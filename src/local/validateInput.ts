@@ -3,7 +3,7 @@ import { stableStringify } from '../core/json/stableStringify';
 import type { JsonObject } from '../core/json/types';
 
 // Metadata a row read from the store carries; a caller may hand such a row back, and it is ignored.
-const KNOWN_META = new Set(['_v', '_clock', '_deleted', '_fv']);
+const KNOWN_META = new Set(['_v', '_clock', '_deleted', '_fv', '_op']);
 const MAX_ID_LENGTH = 256;
 
 /** Throws INVALID_ROW unless `id` is a usable row id. */

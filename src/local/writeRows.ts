@@ -78,7 +78,16 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const missing = ids.filter((id) => rows.get(id) === undefined);
     const foundTombs = missing.length ? await tombstones.bulkGet(missing.map((id) => [table, id] as [string, string])) : [];
     const tombs = new Map<string, Tombstone | undefined>(missing.map((id, i) => [id, foundTombs[i]]));
-    const rowOps = await opsOfRows(outbox, table, ids);
+    // Each row's newest op, through its `_op` pointer: key reads, no index scan on the hot path.
+    const newest = new Map<string, OutboxEntry>();
+    const pointers = ids.map((id) => [id, rows.get(id)?._op ?? tombs.get(id)?._op] as const).filter((p): p is readonly [string, number] => p[1] !== undefined);
+    if (pointers.length) {
+      const found = await outbox.bulkGet(pointers.map(([, seq]) => seq));
+      pointers.forEach(([id], i) => {
+        const op = found[i];
+        if (op && op.table === table && op.rowId === id) newest.set(id, op);
+      });
+    }
 
     const dirtyRows = new Set<string>();
     const dirtyTombs = new Set<string>();
@@ -122,59 +131,66 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       dirtyTombs.add(id);
       changedIds.push(id);
 
-      const ops = rowOps.get(id) ?? [];
-      rowOps.set(id, ops);
-      const last = ops.at(-1);
+      const last = newest.get(id);
       if (last && last.state === 'pending' && last.attempts === 0) {
         // Coalesce into the row's unsent op; it keeps its place in the queue (seq).
         const merged = coalesceOps(last, op);
-        ops.pop();
         dirtyOps.delete(last);
+        newest.delete(id);
         if (merged === null) {
           // A row the server never saw, created and deleted before it was sent: nothing to send or keep.
           if (last.seq !== undefined) droppedOps.push(last.seq);
           tombs.set(id, undefined);
         } else {
           const entry: OutboxEntry = { ...merged, ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
-          ops.push(entry);
+          newest.set(id, entry);
           dirtyOps.add(entry);
         }
       } else {
         // Behind an op that was already sent (in flight, or back for a retry): a new op of its own. Earlier
-        // pending ops of the row inherit its urgency, so priority order never sends it before them.
-        for (const earlier of ops) {
-          if (earlier.state === 'pending' && earlier.priority > op.priority) {
-            earlier.priority = op.priority;
-            dirtyOps.add(earlier);
+        // pending ops of the row inherit its urgency, so priority order never sends it before them. (Rare:
+        // the only place a write reads the row's whole queue.)
+        if (last) {
+          for (const earlier of (await opsOfRows(outbox, table, [id])).get(id) ?? []) {
+            if (earlier.state === 'pending' && earlier.priority > op.priority) dirtyOps.add({ ...earlier, priority: op.priority });
           }
         }
         const entry: OutboxEntry = { ...op, state: 'pending', attempts: 0, nextAttemptAt: 0 };
-        ops.push(entry);
+        newest.set(id, entry);
         dirtyOps.add(entry);
       }
     }
 
+    // Ops first: new ones get their seq, which the rows then point to.
+    const ops = [...dirtyOps];
+    if (droppedOps.length) await outbox.bulkDelete(droppedOps);
+    if (ops.length) {
+      const keys = await outbox.bulkPut(ops, { allKeys: true });
+      ops.forEach((op, i) => (op.seq = keys[i]));
+    }
+    const withPointer = <T extends { _op?: number }>(value: T, id: string): T => {
+      const { _op: _old, ...rest } = value;
+      const seq = newest.get(id)?.seq;
+      return (seq === undefined ? rest : { ...rest, _op: seq }) as T;
+    };
     const putRows: LocalRow[] = [];
     const deleteRows: string[] = [];
     for (const id of dirtyRows) {
       const row = rows.get(id);
-      if (row) putRows.push(row);
+      if (row) putRows.push(withPointer(row, id));
       else deleteRows.push(id);
     }
     const putTombs: Tombstone[] = [];
     const deleteTombs: Array<[string, string]> = [];
     for (const id of dirtyTombs) {
       const tomb = tombs.get(id);
-      if (tomb) putTombs.push(tomb);
+      if (tomb) putTombs.push(withPointer(tomb, id));
       else deleteTombs.push([table, id]);
     }
-    const ops = [...dirtyOps];
     if (putRows.length) await rowsTable.bulkPut(putRows);
     if (deleteRows.length) await rowsTable.bulkDelete(deleteRows);
     if (putTombs.length) await tombstones.bulkPut(putTombs);
     if (deleteTombs.length) await tombstones.bulkDelete(deleteTombs);
-    if (droppedOps.length) await outbox.bulkDelete(droppedOps);
-    if (ops.length) await outbox.bulkPut(ops);
     return { changed: changedIds.length, ids: changedIds };
   });
 }

@@ -1,12 +1,14 @@
 import type { Dexie, Table } from 'dexie';
 import type { WireRow } from '../../protocol/schemas';
 import { applyServerRows } from '../applyChanges';
-import { opsOfRows, outboxTable } from '../opsOfRows';
+import { opsByPointer, outboxTable } from '../opsOfRows';
 import type { OutboxEntry, Tombstone } from '../types';
 
 /** The server's acceptance of one op, with its row as the server now has it. */
 export interface OpAck {
   opId: string;
+  /** The op's outbox key, when known (a key read instead of an index lookup). */
+  seq?: number;
   row?: WireRow;
 }
 
@@ -20,7 +22,10 @@ export async function ackOps(db: Dexie, tables: readonly string[], acks: readonl
   const outbox = outboxTable(db);
   const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
   return db.transaction('rw', [outbox, tombstones, ...tables.map((t) => db.table(t))], async () => {
-    const entries = (await outbox.where('opId').anyOf(acks.map((a) => a.opId)).toArray()) as OutboxEntry[];
+    const keyed = acks.every((a) => a.seq !== undefined);
+    const entries = keyed
+      ? (await outbox.bulkGet(acks.map((a) => a.seq!))).filter((e, i): e is OutboxEntry => e !== undefined && e.opId === acks[i]!.opId)
+      : ((await outbox.where('opId').anyOf(acks.map((a) => a.opId)).toArray()) as OutboxEntry[]);
     if (entries.length === 0) return 0;
     await outbox.bulkDelete(entries.map((e) => e.seq!));
     const byOpId = new Map(entries.map((e) => [e.opId, e]));
@@ -35,7 +40,8 @@ export async function ackOps(db: Dexie, tables: readonly string[], acks: readonl
     for (const [table, rows] of rowsByTable) await applyServerRows(db, table, rows, now);
     // A delete confirmed without a row: drop the tombstone unless the row has newer ops.
     for (const [table, ids] of confirmedDeletes) {
-      const remaining = await opsOfRows(outbox, table, ids);
+      const tombs = await tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]));
+      const remaining = await opsByPointer(outbox, table, new Map(ids.map((id, i) => [id, tombs[i]?._op])));
       await tombstones.bulkDelete(ids.filter((id) => !remaining.has(id)).map((id) => [table, id] as [string, string]));
     }
     return entries.length;

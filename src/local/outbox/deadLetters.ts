@@ -1,7 +1,7 @@
 import type { Dexie, Table } from 'dexie';
 import { ChartsyncError } from '../../core/errors';
 import { outboxTable } from '../opsOfRows';
-import type { DeadLetter } from '../types';
+import type { DeadLetter, LocalRow, Tombstone } from '../types';
 
 function deadLetterTable(db: Dexie): Table<DeadLetter, number> {
   return db.table('_deadletter');
@@ -19,12 +19,21 @@ export function listDeadLetters(db: Dexie): Promise<DeadLetter[]> {
 export async function retryDeadLetter(db: Dexie, id: number): Promise<void> {
   const table = deadLetterTable(db);
   const outbox = outboxTable(db);
-  await db.transaction('rw', [table, outbox], async () => {
+  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
+  await db.transaction('rw', [table, outbox, tombstones, ...db.tables.filter((t) => !t.name.startsWith('_'))], async () => {
     const letter = await table.get(id);
     if (!letter) throw new ChartsyncError('ROW_NOT_FOUND', `No dead letter ${id}: list them with deadLetters.list().`, { context: { id } });
     // attempts 1: a fresh budget, and still "sent" (every dead letter was), so it is never coalesced.
     await outbox.put({ ...letter.op, state: 'pending', attempts: 1, nextAttemptAt: 0 });
     await table.delete(id);
+    // The row must know it has an op again, unless it already points at a newer one still queued.
+    const rows = db.table(letter.op.table) as Table<LocalRow, string>;
+    const row = await rows.get(letter.op.rowId);
+    const tomb = row ? undefined : await tombstones.get([letter.op.table, letter.op.rowId]);
+    const pointer = row?._op ?? tomb?._op;
+    if (pointer !== undefined && (await outbox.get(pointer))) return;
+    if (row) await rows.put({ ...row, _op: letter.op.seq! });
+    else if (tomb) await tombstones.put({ ...tomb, _op: letter.op.seq! });
   });
 }
 
