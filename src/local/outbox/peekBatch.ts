@@ -6,48 +6,46 @@ import type { OutboxEntry } from '../types';
 export interface BatchLimits {
   /** Most ops in a batch. @default 500 */
   maxOps?: number;
-  /** Most bytes of JSON in a batch (a single larger op still goes alone). @default 512 KiB */
+  /** Most bytes of JSON in a batch (a single larger op still goes alone). @default 1 MiB */
   maxBytes?: number;
   /** Now, ms since epoch (ops in retry backoff until later are skipped). */
   now?: number;
 }
 
 /**
- * The next ops to push, most urgent first, then oldest — read with one ordered range query. Ops in retry
- * backoff are skipped, and so are later ops of a row whose earlier op is in flight or in backoff: ops of
+ * The next ops to push, most urgent first, then oldest. Ops in retry backoff are skipped, and so are later ops of a row whose earlier op is in flight or in backoff: ops of
  * one row always go in order (earlier ops inherit the urgency of later ones when those are queued).
  */
 export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
   const maxOps = limits.maxOps ?? 500;
-  const maxBytes = limits.maxBytes ?? 512 * 1024;
+  const maxBytes = limits.maxBytes ?? 1024 * 1024;
   const now = limits.now ?? Date.now();
-  const outbox = outboxTable(db);
   const rowKey = (op: OutboxEntry) => `${op.table}\u0000${op.rowId}`;
-  const blocked = new Set((await outbox.where('state').equals('inflight').toArray()).map(rowKey));
+  // One read of the whole queue in key (seq) order: IndexedDB answers that fastest; ordering by priority
+  // in memory beats walking a compound index one cursor step at a time.
+  const all = await outboxTable(db).toArray();
+  const blocked = new Set<string>();
+  const pending: OutboxEntry[] = [];
+  for (const op of all) {
+    if (op.state === 'inflight') blocked.add(rowKey(op));
+    else pending.push(op);
+  }
+  pending.sort((a, b) => a.priority - b.priority || (a.seq ?? 0) - (b.seq ?? 0));
+  const batch: OutboxEntry[] = [];
   let bytes = 0;
-  let full = false;
-  const batch = await outbox
-    .where('[state+priority+seq]')
-    // Priorities and seqs are positive numbers; any string sorts above every number.
-    .between(['pending', 0, 0], ['pending', '\uffff', '\uffff'])
-    .until(() => full)
-    .filter((op) => {
-      const key = rowKey(op);
-      if (blocked.has(key)) return false;
-      if (op.nextAttemptAt > now) {
-        blocked.add(key);
-        return false;
-      }
-      const size = JSON.stringify(op).length;
-      if (bytes > 0 && bytes + size > maxBytes) {
-        full = true;
-        return false;
-      }
-      bytes += size;
-      return true;
-    })
-    .limit(maxOps)
-    .toArray();
+  for (const op of pending) {
+    if (batch.length >= maxOps) break;
+    const key = rowKey(op);
+    if (blocked.has(key)) continue;
+    if (op.nextAttemptAt > now) {
+      blocked.add(key);
+      continue;
+    }
+    const size = JSON.stringify(op).length;
+    if (bytes > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    batch.push(op);
+  }
   return batch;
 }
 
