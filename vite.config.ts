@@ -14,7 +14,7 @@ export default defineConfig({
         test: { ...shared, name: 'node', environment: 'node', include: ['test/**/*.test.ts'], exclude: ['test/react/**', 'test/e2e/**', 'test/bench/**'] },
       },
       {
-        test: { ...shared, name: 'react', environment: 'jsdom', include: ['test/react/**/*.test.{ts,tsx}'] },
+        test: { ...shared, name: 'react', environment: 'jsdom', include: ['test/react/**/*.test.{ts,tsx}'], setupFiles: [...shared.setupFiles, 'test/setup/jsdomRealm.ts'] },
       },
     ],
   },

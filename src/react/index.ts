@@ -1,4 +1,7 @@
-// Public surface of `chartsync/react`: the only module that imports React. The provider and hooks over
-// the engine land with the engine; Dexie's live query hook is re-exported for reading data.
+// Public surface of `chartsync/react`: the only module that imports React.
 
+export { SyncProvider, useSyncEngine } from './SyncProvider';
+export type { SyncProviderProps } from './SyncProvider';
+export { shallowEqual, useConflicts, useDeadLetters, useOutbox, useSyncSelector, useSyncStatus, useTableSync } from './hooks';
+export type { SyncStatusView, TableSyncView } from './hooks';
 export { useLiveQuery } from 'dexie-react-hooks';
