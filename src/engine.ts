@@ -1,5 +1,5 @@
 import type { Dexie } from 'dexie';
-import { createActor, type InspectionEvent } from 'xstate';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { ConnectionContext } from '../machines/connectionMachine';
 import type { SyncFailure } from '../machines/failure';
 import { syncMachine, tableChildId, type SyncActorRef, type SyncConfig, type SyncContext } from '../machines/syncMachine';
@@ -54,7 +54,7 @@ export interface SyncEngineOptions {
   /** fetch for every request (tests inject faults through it). @default globalThis.fetch */
   fetch?: typeof fetch;
   /** An XState inspector (e.g. `createBrowserInspector().inspect` from @statelyai/inspect). */
-  inspect?: (event: InspectionEvent) => void;
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** Follow the server's live stream (SSE) for instant pulls. @default true */
   live?: boolean;
   /** Rows per pull page. @default 1000 */
@@ -344,7 +344,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       actor = createActor(machine, {
         input: { tables: tableNames, online, isLeader: election.isLeader, ...(options.backoff ? { config: options.backoff } : {}) },
         inspect: (event) => {
-          options.inspect?.(event);
+          const inspector = options.inspect;
+          if (typeof inspector === 'function') inspector(event);
+          else inspector?.next?.(event);
           if (event.type === '@xstate.snapshot' && event.actorRef.sessionId === event.rootId) {
             const state = JSON.stringify((event.snapshot as { value?: unknown }).value);
             if (state !== lastState) {
