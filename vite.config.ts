@@ -25,6 +25,11 @@ export default defineConfig({
         test: { ...shared, name: 'node', environment: 'node', include: ['test/**/*.test.ts'], exclude: ['test/react/**', 'test/e2e/**', 'test/bench/**'] },
       },
       {
+        // Browser tests: only with `npm run test:e2e` (needs Debian's Chromium and a built demo).
+        root: here,
+        test: { name: 'e2e', environment: 'node', include: ['test/e2e/**/*.e2e.test.ts'], testTimeout: 60_000, hookTimeout: 120_000, fileParallelism: false },
+      },
+      {
         root: here,
         test: { ...shared, name: 'react', environment: 'jsdom', include: ['test/react/**/*.test.{ts,tsx}'], setupFiles: [...shared.setupFiles, `${here}test/setup/jsdomRealm.ts`] },
       },

@@ -29,6 +29,9 @@ export function App({ user }: { user: string }) {
         <h1>Task board</h1>
         <span>signed in as {user}</span>
         <SyncBadge />
+        <button className="secondary" onClick={() => void engine.sync().catch(() => undefined)}>
+          Sync now
+        </button>
         <label>
           <input
             type="checkbox"

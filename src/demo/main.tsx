@@ -22,7 +22,12 @@ const engine = createSyncEngine({
   name: `chartsync-demo-${org}-${user}`,
   url: server,
   tables: { tasks: 'id, status, assignee' },
-  token: () => (token ??= devToken()),
+  // Cache the token, but not a failed attempt to get one.
+  token: () =>
+    (token ??= devToken().catch((error: unknown) => {
+      token = null;
+      throw error;
+    })),
   conflicts: { tasks: { strategy: 'manual' } },
   debounceMs: 100,
   ...(inspect ? { inspect } : {}),

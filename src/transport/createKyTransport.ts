@@ -34,7 +34,15 @@ async function gzip(text: string): Promise<ArrayBuffer> {
 export function createKyTransport(options: KyTransportOptions): Transport {
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const base = options.url.replace(/\/+$/, '');
-  const token = async () => (typeof options.token === 'function' ? await options.token() : options.token);
+  // A token source that fails (an auth server unreachable, say) is treated like the network: retried with backoff.
+  const token = async () => {
+    try {
+      return typeof options.token === 'function' ? await options.token() : options.token;
+    } catch (cause) {
+      if (cause instanceof ChartsyncError) throw cause;
+      throw new ChartsyncError('NETWORK', `Could not get a token: ${(cause as Error).message ?? String(cause)}`, { cause });
+    }
+  };
   const client = ky.create({ prefixUrl: base, timeout: options.timeoutMs ?? 15_000, retry: 0, throwHttpErrors: false, fetch: fetchFn });
   const threshold = options.gzipThresholdBytes ?? 16 * 1024;
 
