@@ -461,12 +461,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     table(name) {
       if (!tableNames.includes(name)) throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${name}": declare it in tables (known: ${tableNames.join(', ')}).`);
       return {
-        put: (row) => requireStore().put(name, row),
-        update: (id, patch) => requireStore().update(name, id, patch),
-        delete: (id) => requireStore().delete(name, id),
-        bulkPut: (rows) => requireStore().bulkPut(name, rows),
-        bulkUpdate: (updates) => requireStore().bulkUpdate(name, updates),
-        bulkDelete: (ids) => requireStore().bulkDelete(name, ids),
+        put: async (row) => requireStore().put(name, row),
+        update: async (id, patch) => requireStore().update(name, id, patch),
+        delete: async (id) => requireStore().delete(name, id),
+        bulkPut: async (rows) => requireStore().bulkPut(name, rows),
+        bulkUpdate: async (updates) => requireStore().bulkUpdate(name, updates),
+        bulkDelete: async (ids) => requireStore().bulkDelete(name, ids),
         get: (id) => db.table(name).get(id) as Promise<JsonObject | undefined>,
         toArray: () => db.table(name).toArray() as Promise<JsonObject[]>,
       };
@@ -491,19 +491,19 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     },
 
     outbox: {
-      count: () => requireStore().outbox.count(),
-      list: () => requireStore().outbox.list(),
+      count: async () => requireStore().outbox.count(),
+      list: async () => requireStore().outbox.list(),
     },
     deadLetters: {
-      list: () => requireStore().deadLetters.list(),
+      list: async () => requireStore().deadLetters.list(),
       retry: async (id) => {
         await requireStore().deadLetters.retry(id);
         requestSync('manual');
       },
-      discard: (id) => requireStore().deadLetters.discard(id),
+      discard: async (id) => requireStore().deadLetters.discard(id),
     },
     conflicts: {
-      list: () => requireStore().conflicts.list(),
+      list: async () => requireStore().conflicts.list(),
       async resolve(id, choice) {
         const s = requireStore();
         const record = (await s.conflicts.list()).find((c) => c.id === id);
