@@ -27,3 +27,8 @@ export const STATUS_TRANSITIONS: Readonly<Record<SyncTopState, readonly SyncStat
 export function isAllowedTransition(from: SyncTopState, to: SyncTopState): boolean {
   return (STATUS_TRANSITIONS[from] as readonly string[]).includes(to);
 }
+
+/** The top-level state of a root snapshot value (`{ syncing: 'pushing' }` → `'syncing'`). */
+export function topStateOf(value: unknown): SyncTopState {
+  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as SyncTopState;
+}

@@ -3,7 +3,7 @@ import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { ConnectionContext } from '../machines/connectionMachine';
 import type { SyncFailure } from '../machines/failure';
 import { syncMachine, tableChildId, type SyncActorRef, type SyncConfig, type SyncContext } from '../machines/syncMachine';
-import type { SyncStatus } from '../machines/transitions';
+import { topStateOf, type SyncStatus } from '../machines/transitions';
 import { tableSyncMachine, type TableSyncContext } from '../machines/tableSyncMachine';
 import { initialSyncMachine } from '../machines/initialSyncMachine';
 import { persistEngineState } from './actors/persistEngineState';
@@ -161,10 +161,6 @@ export interface SyncEngine {
   unstable_crash(): Promise<void>;
 }
 
-function topStatus(value: unknown): EngineStatus {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as EngineStatus;
-}
-
 /** Creates a sync engine (nothing runs until `start()`). */
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const db = createLocalDatabase(options);
@@ -234,10 +230,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   async function waitForCycle(target: number, timeoutMs: number): Promise<void> {
     const a = requireActor();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms (status ${topStatus(a.getSnapshot().value)}); your writes are safe in the outbox and will sync later.`)), timeoutMs);
+      const timer = setTimeout(() => done(new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms (status ${topStateOf(a.getSnapshot().value)}); your writes are safe in the outbox and will sync later.`)), timeoutMs);
       const check = () => {
         const snapshot = a.getSnapshot();
-        const status = topStatus(snapshot.value);
+        const status = topStateOf(snapshot.value);
         if (snapshot.context.metrics.cycles >= target && status !== 'syncing') return done();
         if (status === 'error') return done(new ChartsyncError(snapshot.context.errorReason === 'auth' ? 'AUTH' : 'SERVER', `sync() failed: ${snapshot.context.lastError?.message ?? 'unknown error'}`, { context: { reason: snapshot.context.errorReason } }));
         if (status === 'offline') return done(new ChartsyncError('NETWORK', 'sync() cannot finish while offline; your writes are safe in the outbox and will sync when the connection is back.'));
@@ -277,7 +273,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const engine: SyncEngine = {
     db,
     get status() {
-      return actor ? topStatus(actor.getSnapshot().value) : 'rehydrating';
+      return actor ? topStateOf(actor.getSnapshot().value) : 'rehydrating';
     },
     get isLeader() {
       return election?.isLeader ?? false;
@@ -359,7 +355,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       });
       let lastStatus: EngineStatus = 'rehydrating';
       const statusSub = actor.subscribe((snapshot) => {
-        const status = topStatus(snapshot.value);
+        const status = topStateOf(snapshot.value);
         if (status === lastStatus) return;
         lastStatus = status;
         emitter.emit('status', status);
@@ -439,10 +435,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const a = requireActor();
       const timeoutMs = opts.timeoutMs ?? 60_000;
       // Counters are restored during rehydration: count cycles from after it.
-      if (topStatus(a.getSnapshot().value) === 'rehydrating') {
+      if (topStateOf(a.getSnapshot().value) === 'rehydrating') {
         await new Promise<void>((resolve) => {
           const sub = a.subscribe((snapshot) => {
-            if (topStatus(snapshot.value) !== 'rehydrating') {
+            if (topStateOf(snapshot.value) !== 'rehydrating') {
               sub.unsubscribe();
               resolve();
             }
@@ -451,7 +447,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       }
       if (election && !election.isLeader) return waitForFollowerSync(timeoutMs);
       const snapshot = a.getSnapshot();
-      const running = topStatus(snapshot.value) === 'syncing';
+      const running = topStateOf(snapshot.value) === 'syncing';
       // A cycle already running may have pushed before this call: wait for the one after it too.
       const target = snapshot.context.metrics.cycles + (running ? 2 : 1);
       a.send({ type: 'SYNC', reason: 'manual' });
@@ -543,7 +539,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         };
       }
       return {
-        status: topStatus(snapshot.value),
+        status: topStateOf(snapshot.value),
         state: snapshot.value,
         online: c.online,
         isLeader: c.isLeader,

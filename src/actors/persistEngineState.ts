@@ -1,4 +1,5 @@
 import type { SyncActorRef, SyncContext } from '../../machines/syncMachine';
+import { topStateOf } from '../../machines/transitions';
 import type { LocalStore } from '../local/openLocalStore';
 import type { PersistedEngineState } from './rehydrate';
 
@@ -13,10 +14,6 @@ export interface PersistEngineStateOptions {
   /** Reads document.visibilityState. @default () => globalThis.document?.visibilityState */
   visibility?: () => string | undefined;
   now?: () => number;
-}
-
-function topStatus(value: unknown): string {
-  return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '';
 }
 
 function stateOf(context: SyncContext, savedAt: number): PersistedEngineState {
@@ -35,7 +32,7 @@ export function persistEngineState(options: PersistEngineStateOptions): () => Pr
   const target = options.target === undefined ? ((globalThis as { addEventListener?: unknown }).addEventListener ? (globalThis as unknown as EventTarget) : null) : options.target;
   const visibility = options.visibility ?? (() => (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let lastStatus = topStatus(actor.getSnapshot().value);
+  let lastStatus = topStateOf(actor.getSnapshot().value);
 
   const save = (): Promise<void> => {
     if (timer !== undefined) clearTimeout(timer);
@@ -43,7 +40,7 @@ export function persistEngineState(options: PersistEngineStateOptions): () => Pr
     return store.meta.saveSnapshot(stateOf(actor.getSnapshot().context, now())).catch(() => undefined);
   };
   const subscription = actor.subscribe((snapshot) => {
-    const status = topStatus(snapshot.value);
+    const status = topStateOf(snapshot.value);
     if (status === lastStatus) return;
     lastStatus = status;
     if (timer !== undefined) clearTimeout(timer);

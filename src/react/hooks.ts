@@ -3,6 +3,7 @@ import { useLiveQuery } from 'dexie-react-hooks';
 import { useCallback } from 'react';
 import type { SyncFailure } from '../../machines/failure';
 import type { SyncContext, SyncProgress } from '../../machines/syncMachine';
+import { topStateOf } from '../../machines/transitions';
 import type { EngineStatus } from '../engine';
 import type { JsonObject } from '../core/json/types';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
@@ -27,10 +28,6 @@ export function useSyncSelector<T>(selector: (snapshot: RootSnapshot) => T, comp
   return useSelector(useSyncEngine().actor, selector, compare);
 }
 
-function topStatus(value: unknown): EngineStatus {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as EngineStatus;
-}
-
 /** The sync status at a glance. */
 export interface SyncStatusView {
   status: EngineStatus;
@@ -46,11 +43,11 @@ export interface SyncStatusView {
 export function useSyncStatus(): SyncStatusView {
   const engine = useSyncEngine();
   const slice = useSyncSelector((s) => ({
-    status: topStatus(s.value),
+    status: topStateOf(s.value),
     online: s.context.online,
     lastSyncedAt: s.context.lastSyncedAt,
     progress: s.context.progress,
-    error: topStatus(s.value) === 'error' || topStatus(s.value) === 'reconnecting' ? s.context.lastError : null,
+    error: topStateOf(s.value) === 'error' || topStateOf(s.value) === 'reconnecting' ? s.context.lastError : null,
   }));
   const pending = useLiveQuery(() => engine.db.table('_outbox').count(), [engine], 0);
   return { ...slice, pending };
