@@ -1,4 +1,5 @@
 import { ChartsyncError } from '../core/errors';
+import { TABLE_NAME_PATTERN } from '../protocol/schemas';
 
 /** The app's synced tables: name → Dexie index string whose primary key is `id` (e.g. 'id, status, assignee'). */
 export type TableSchemas = Readonly<Record<string, string>>;
@@ -12,7 +13,6 @@ export const SYSTEM_TABLES = {
   _meta: 'key',
 } as const;
 
-const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 /**
  * Checks the app's table declarations and returns the full Dexie schema (app tables + system tables).
@@ -24,7 +24,7 @@ export function buildSchema(tables: TableSchemas): Record<string, string> {
     throw new ChartsyncError('INVALID_VALUE', 'openLocalStore needs at least one table, e.g. tables: { tasks: "id, status" }.');
   }
   for (const name of names) {
-    if (!TABLE_NAME.test(name)) {
+    if (!TABLE_NAME_PATTERN.test(name)) {
       throw new ChartsyncError('INVALID_VALUE', `Table name "${name}" is not allowed: start with a letter and use only letters, digits and _ (names starting with _ are reserved).`, { context: { table: name } });
     }
     const primary = (tables[name] ?? '').split(',')[0]?.trim();

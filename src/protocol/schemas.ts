@@ -15,7 +15,8 @@ export interface ProtocolLimits {
 /** The limits used when none are given. */
 export const DEFAULT_PROTOCOL_LIMITS: ProtocolLimits = { maxOps: 1000, maxIdLength: 256, maxClockEntries: 256 };
 
-const TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+/** What a table name may be, on the wire, in the local store and on the server: a letter, then letters, digits or _. */
+export const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 /** Builds every wire schema for the given limits. */
 export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
@@ -27,7 +28,7 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
       .min(1, { error: `${what} must not be empty` })
       .max(maxIdLength, { error: `${what} is longer than ${maxIdLength} characters` });
 
-  const tableName = z.string({ error: 'table must be a string' }).regex(TABLE_NAME, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
+  const tableName = z.string({ error: 'table must be a string' }).regex(TABLE_NAME_PATTERN, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
 
   const clock = z
     .record(id('device id'), z.number({ error: 'clock counters must be numbers' }).int({ error: 'clock counters must be integers' }).nonnegative({ error: 'clock counters must not be negative' }))

@@ -8,7 +8,7 @@ import type { ConflictPolicies } from '../core/conflict/types';
 import { isChartsyncError } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../protocol/cursor';
 import { parseMessage } from '../protocol/parseMessage';
-import { createProtocolSchemas, type SyncEvent } from '../protocol/schemas';
+import { createProtocolSchemas, TABLE_NAME_PATTERN, type SyncEvent } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Auth } from './auth/createAuth';
 import { HttpError } from './http/httpError';
@@ -160,7 +160,7 @@ function tablesParam(text: string | undefined, declared: readonly string[] | und
   if (text === undefined || text === '') return null;
   const tables = text.split(',').map((t) => t.trim());
   for (const table of tables) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(table)) throw new HttpError(400, 'BAD_REQUEST', `"${table.slice(0, 70)}" is not a table name.`);
+    if (!TABLE_NAME_PATTERN.test(table)) throw new HttpError(400, 'BAD_REQUEST', `"${table.slice(0, 70)}" is not a table name.`);
     if (declared && !declared.includes(table)) throw new HttpError(400, 'UNKNOWN_TABLE', `Unknown table "${table}": this server syncs ${declared.join(', ')}.`);
   }
   return tables;
