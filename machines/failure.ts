@@ -43,6 +43,11 @@ export function isRetryableFailure(failure: SyncFailure): boolean {
   return RETRYABLE.includes(failure.code);
 }
 
+/** True when the server's data was replaced and everything must be downloaded again (RESET_REQUIRED). */
+export function isResetFailure(failure: SyncFailure): boolean {
+  return failure.code === 'RESET_REQUIRED';
+}
+
 /** True when the server refused our credentials (401/403). */
 export function isAuthFailure(failure: SyncFailure): boolean {
   return failure.code === 'AUTH';

@@ -7,6 +7,8 @@ import { tableSyncMachine, type TableSyncParentEvent } from './tableSyncMachine'
 export interface InitialSyncInput {
   /** Tables that never completed a full download. */
   tables: readonly string[];
+  /** Each table's cursor after its last applied page, to resume from (absent: from the start). */
+  cursors?: Readonly<Record<string, string | null>>;
 }
 
 /** Context of initialSyncMachine. */
@@ -18,6 +20,11 @@ export interface InitialSyncContext {
   progress: Record<string, { processed: number; total: number | null }>;
   /** Each downloaded table's cursor, for the root to pull on from. */
   cursors: Record<string, string | null>;
+  /** Where each table's download resumes. */
+  startCursors: Readonly<Record<string, string | null>>;
+  /** Rows and bytes downloaded by the tables that finished. */
+  processed: number;
+  bytes: number;
   error: SyncFailure | null;
 }
 
@@ -26,6 +33,9 @@ export interface InitialSyncOutput {
   tables: readonly string[];
   cursors: Record<string, string | null>;
   failed: boolean;
+  /** Rows and bytes downloaded. */
+  processed: number;
+  bytes: number;
 }
 
 /** Events initialSyncMachine accepts (from its table children). */
@@ -55,12 +65,14 @@ export const initialSyncMachine = setup({
   },
   actors: { tableSync: tableSyncMachine },
   actions: {
-    recordCursor: assign({ cursors: ({ context, event }) => (event.type === 'TABLE.DONE' ? { ...context.cursors, [event.table]: event.cursor } : context.cursors) }),
+    recordCursor: assign(({ context, event }) =>
+      event.type === 'TABLE.DONE' ? { cursors: { ...context.cursors, [event.table]: event.cursor }, processed: context.processed + event.processed, bytes: context.bytes + event.bytes } : {},
+    ),
     reportProgress: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.PROGRESS', ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })) })),
     reportFailed: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.FAILED', error: context.error! })),
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) {
-        enqueue.spawnChild('tableSync', { id: initialChildId(table), systemId: initialChildId(table), input: { table, cursor: null, initial: true } });
+        enqueue.spawnChild('tableSync', { id: initialChildId(table), systemId: initialChildId(table), input: { table, cursor: context.startCursors[table] ?? null, initial: true } });
       }
     }),
     stopTableChildren: enqueueActions(({ context, enqueue }) => {
@@ -73,7 +85,7 @@ export const initialSyncMachine = setup({
   },
 }).createMachine({
   id: 'initialSync',
-  context: ({ input }) => ({ tables: input.tables, remaining: input.tables, progress: {}, cursors: {}, error: null }),
+  context: ({ input }) => ({ tables: input.tables, remaining: input.tables, progress: {}, cursors: {}, startCursors: input.cursors ?? {}, processed: 0, bytes: 0, error: null }),
   initial: 'downloading',
   states: {
     downloading: {
@@ -100,5 +112,5 @@ export const initialSyncMachine = setup({
       entry: 'reportFailed',
     },
   },
-  output: ({ context }) => ({ tables: context.tables, cursors: context.cursors, failed: context.error !== null }),
+  output: ({ context }) => ({ tables: context.tables, cursors: context.cursors, failed: context.error !== null, processed: context.processed, bytes: context.bytes }),
 });

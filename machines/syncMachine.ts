@@ -1,7 +1,7 @@
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
 import { sumProgress } from './progress';
-import { isAuthFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
+import { isAuthFailure, isResetFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
 import { initialSyncMachine, type InitialSyncOutput, type InitialSyncParentEvent } from './initialSyncMachine';
 import { tableSyncMachine, type TableSyncParentEvent } from './tableSyncMachine';
 
@@ -65,8 +65,14 @@ export interface SyncContext {
   lockToken: number | null;
   /** Tables whose pull child has not reported yet in this cycle. */
   pullsPending: readonly string[];
-  /** Pending ops left after the last push batch. */
+  /** Pending ops left after the last push batch (of those the cycle pushes). */
   pushRemaining: number;
+  /** The newest outbox key the running cycle pushes (null until its first batch): later writes wait for the next cycle, after a pull. */
+  pushBound: number | null;
+  /** Number of the cycle running or last started (counts every start, retries included). */
+  cycle: number;
+  /** Number of the last cycle that completed: a `sync()` asked for during cycle n waits for one > n. */
+  completedCycle: number;
   /** Per-table pull progress of the running cycle. */
   tableProgress: Record<string, { processed: number; total: number | null }>;
   consecutiveFailures: number;
@@ -87,13 +93,24 @@ export interface RehydrateOutput {
   restored?: Partial<Pick<SyncContext, 'metrics' | 'lastSyncByTable' | 'lastSyncedAt' | 'consecutiveFailures'>>;
 }
 
+/** What one push batch is given. */
+export interface PushBatchInput {
+  lockToken: number;
+  /** The cycle's bound (see SyncContext.pushBound); null: the batch fixes it. */
+  bound: number | null;
+}
+
 /** What one push batch reports. */
 export interface PushBatchOutput {
   pushed: number;
   bytes: number;
   durationMs: number;
-  /** Pending ops still waiting (0: the outbox is drained). */
+  /** Pending ops of this cycle still waiting (0: drained up to the bound). */
   remaining: number;
+  /** The cycle's bound, as the first batch fixed it. */
+  bound?: number;
+  /** When the earliest op in retry backoff becomes sendable (ms since epoch, possibly past), or null. */
+  nextRetryAt?: number | null;
 }
 
 /** Events the root chart accepts. */
@@ -134,13 +151,16 @@ export function backoffDelay(context: Pick<SyncContext, 'consecutiveFailures' | 
   return Math.max(jittered, context.lastError?.retryAfterMs ?? 0);
 }
 
-// Every failure, whatever actor reported it, goes through one classification: retryable → reconnecting,
-// auth → error(auth), anything else → error(unknown).
-const failureTransitions = [
+// Every failure, whatever actor reported it, goes through one classification: the server's data was
+// replaced → download everything again (a state of the cycle), retryable → reconnecting, auth →
+// error(auth), anything else → error(unknown).
+const retryOrFail = [
   { guard: 'failureIsRetryable', target: '#sync.reconnecting', actions: 'recordRetryableFailure' },
   { guard: 'failureIsAuth', target: '#sync.error', actions: 'recordAuthFailure' },
   { target: '#sync.error', actions: 'recordUnknownFailure' },
 ] as const;
+// What the server answers (pushes, pulls) may also say its data was replaced; the lock and the reset never do.
+const failureTransitions = [{ guard: 'failureIsReset', target: '#sync.syncing.resetting' }, ...retryOrFail] as const;
 
 /**
  * The root lifecycle: rehydrating → idle / syncing / offline / reconnecting / error, with the moves allowed
@@ -159,7 +179,8 @@ export const syncMachine = setup({
   actors: {
     rehydrate: fromPromise<RehydrateOutput, { tables: readonly string[] }>(notProvided('rehydrate')),
     syncLock: fromCallback<SyncEvent, { tables: readonly string[] }>(notProvided('syncLock')),
-    pushBatch: fromPromise<PushBatchOutput, { lockToken: number }>(notProvided('pushBatch')),
+    pushBatch: fromPromise<PushBatchOutput, PushBatchInput>(notProvided('pushBatch')),
+    reset: fromPromise<unknown, { tables: readonly string[] }>(notProvided('reset')),
     probe: fromPromise<{ latencyMs: number }, void>(notProvided('probe')),
     tableSync: tableSyncMachine,
     initialSync: initialSyncMachine,
@@ -180,6 +201,7 @@ export const syncMachine = setup({
     initialSucceeded: ({ event }) => !(event as unknown as { output: InitialSyncOutput }).output.failed,
     allTablesPulled: ({ context }) => context.pullsPending.length === 0,
     failureIsRetryable: ({ event }) => isRetryableFailure(failureOf(event)),
+    failureIsReset: ({ event }) => isResetFailure(failureOf(event)),
     failureIsAuth: ({ event }) => isAuthFailure(failureOf(event)),
     errorIsAuth: ({ context }) => context.errorReason === 'auth',
   },
@@ -216,6 +238,9 @@ export const syncMachine = setup({
     lockToken: null,
     pullsPending: [],
     pushRemaining: 0,
+    pushBound: null,
+    cycle: 0,
+    completedCycle: 0,
     tableProgress: {},
     consecutiveFailures: 0,
     lastError: null,
@@ -279,21 +304,21 @@ export const syncMachine = setup({
       },
     },
     syncing: {
-      entry: assign({ syncRequested: false }),
+      entry: assign({ syncRequested: false, pushBound: null, cycle: ({ context }) => context.cycle + 1 }),
       exit: assign({ lockToken: null, progress: null }),
       // The lock lives exactly as long as this state: leaving `syncing` for any reason releases it.
       invoke: {
         id: 'syncLock',
         src: 'syncLock',
         input: ({ context }) => ({ tables: context.tables }),
-        onError: failureTransitions,
+        onError: retryOrFail,
       },
       on: {
         SYNC: { actions: 'requestSync' },
         OFFLINE: { target: 'reconnecting', actions: assign({ online: false }) },
         LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
         FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
-        'LOCK.FAILED': failureTransitions,
+        'LOCK.FAILED': retryOrFail,
       },
       initial: 'locking',
       states: {
@@ -311,10 +336,11 @@ export const syncMachine = setup({
           invoke: {
             id: 'pushBatch',
             src: 'pushBatch',
-            input: ({ context }) => ({ lockToken: context.lockToken! }),
+            input: ({ context }) => ({ lockToken: context.lockToken!, bound: context.pushBound }),
             onDone: {
               target: 'pushed',
               actions: assign(({ context, event }) => ({
+                pushBound: event.output.bound ?? context.pushBound,
                 progress: { phase: 'push' as const, processed: (context.progress?.processed ?? 0) + event.output.pushed, total: null },
                 metrics: {
                   ...context.metrics,
@@ -340,11 +366,17 @@ export const syncMachine = setup({
           invoke: {
             id: 'initialSync',
             src: 'initialSync',
-            input: ({ context }) => ({ tables: context.needsInitial }),
+            // Resumes each table from the cursor of its last applied page (a kill or a 401 on page 3 of 10
+            // does not start the download over).
+            input: ({ context }) => ({ tables: context.needsInitial, cursors: context.cursors }),
             onDone: {
               guard: 'initialSucceeded',
               target: 'pulling',
-              actions: assign({ needsInitial: [], cursors: ({ context, event }) => ({ ...context.cursors, ...event.output.cursors }) }),
+              actions: assign(({ context, event }) => ({
+                needsInitial: [],
+                cursors: { ...context.cursors, ...event.output.cursors },
+                metrics: { ...context.metrics, rowsPulled: context.metrics.rowsPulled + event.output.processed, bytesPulled: context.metrics.bytesPulled + event.output.bytes },
+              })),
             },
             onError: failureTransitions,
           },
@@ -380,14 +412,29 @@ export const syncMachine = setup({
             'TABLE.FAILED': failureTransitions,
           },
         },
+        // The server's data was replaced (RESET_REQUIRED): forget cursors and rows without unsent ops, keep
+        // those ops, download everything again, then push them — without a reload, lock still held.
+        resetting: {
+          entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
+          invoke: {
+            id: 'reset',
+            src: 'reset',
+            input: ({ context }) => ({ tables: context.tables }),
+            onDone: {
+              target: 'initial',
+              actions: assign(({ context }) => ({ needsInitial: context.tables, cursors: {}, syncRequested: true, pushRemaining: 0 })),
+            },
+            onError: retryOrFail,
+          },
+        },
         cycleDone: {
           entry: [
-            assign(({ context }) => ({ consecutiveFailures: 0, lastError: null, metrics: { ...context.metrics, cycles: context.metrics.cycles + 1 } })),
+            assign(({ context }) => ({ consecutiveFailures: 0, lastError: null, completedCycle: context.cycle, metrics: { ...context.metrics, cycles: context.metrics.cycles + 1 } })),
             emit(({ context }): SyncEmitted => ({ type: 'synced', at: context.lastSyncedAt, cycles: context.metrics.cycles })),
           ],
           always: [
             // Triggers that arrived during the cycle coalesce into exactly one more cycle, lock still held.
-            { guard: 'canSyncNow', target: 'pushing', actions: assign({ syncRequested: false }) },
+            { guard: 'canSyncNow', target: 'pushing', actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, cycle: context.cycle + 1 })) },
             { target: '#sync.idle' },
           ],
         },

@@ -12,6 +12,8 @@ export interface TablePage {
   remaining?: number;
   /** Bytes received, for metrics. */
   bytes: number;
+  /** The server database's epoch the page came from. */
+  epoch?: string;
 }
 
 /** What `applyPage` reports: when it committed (ms since epoch). */

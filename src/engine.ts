@@ -1,5 +1,5 @@
 import type { Dexie } from 'dexie';
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import type { ConnectionContext } from '../machines/connectionMachine';
 import type { SyncFailure } from '../machines/failure';
 import { syncMachine, tableChildId, type SyncActorRef, type SyncConfig, type SyncContext } from '../machines/syncMachine';
@@ -227,6 +227,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     };
   }
 
+  // Resolves when cycle number `target` or a later one completes (context.completedCycle): a cycle that
+  // fails and is retried counts as a new cycle, so sync() never waits for a cycle that will not come.
   async function waitForCycle(target: number, timeoutMs: number): Promise<void> {
     const a = requireActor();
     await new Promise<void>((resolve, reject) => {
@@ -234,7 +236,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const check = () => {
         const snapshot = a.getSnapshot();
         const status = topStateOf(snapshot.value);
-        if (snapshot.context.metrics.cycles >= target && status !== 'syncing') return done();
+        if (snapshot.context.completedCycle >= target) return done();
         if (status === 'error') return done(new ChartsyncError(snapshot.context.errorReason === 'auth' ? 'AUTH' : 'SERVER', `sync() failed: ${snapshot.context.lastError?.message ?? 'unknown error'}`, { context: { reason: snapshot.context.errorReason } }));
         if (status === 'offline') return done(new ChartsyncError('NETWORK', 'sync() cannot finish while offline; your writes are safe in the outbox and will sync when the connection is back.'));
       };
@@ -317,6 +319,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const machine = syncMachine.provide({
         actors: {
           rehydrate: createRehydrateActor({ store: s, lock }),
+          reset: fromPromise<unknown, { tables: readonly string[] }>(() => s.reset()),
           syncLock: createSyncLockActor({ lock, store: s }),
           pushBatch: createPushBatchActor({
             store: s,
@@ -377,7 +380,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
             .catch(() => undefined);
         }
       });
-      // Ops waiting out a retry backoff need a sync when it ends, whatever else happens by then.
+      // Ops waiting out a retry backoff need a sync when it ends, whatever else happens by then — at once
+      // when one came due while the cycle ran (after its batches were claimed).
       let retryTimer: ReturnType<typeof setTimeout> | undefined;
       const scheduleRetry = async () => {
         const at = await s.outbox.nextRetryAt().catch(() => null);
@@ -446,10 +450,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         });
       }
       if (election && !election.isLeader) return waitForFollowerSync(timeoutMs);
-      const snapshot = a.getSnapshot();
-      const running = topStateOf(snapshot.value) === 'syncing';
-      // A cycle already running may have pushed before this call: wait for the one after it too.
-      const target = snapshot.context.metrics.cycles + (running ? 2 : 1);
+      // A cycle already running may have pushed before this call: the SYNC makes one more, and that one
+      // (or whichever starts next, if this one fails and is retried) is what we wait for.
+      const target = a.getSnapshot().context.cycle + 1;
       a.send({ type: 'SYNC', reason: 'manual' });
       await waitForCycle(target, timeoutMs);
     },

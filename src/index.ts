@@ -9,36 +9,21 @@ export { jsonEqual } from './core/json/jsonEqual';
 export { rowChecksum, stripMeta } from './core/json/rowChecksum';
 export { isMetaField } from './core/json/metaFields';
 
-export {
-  EMPTY_CLOCK,
-  assertClock,
-  clockSum,
-  compareClocks,
-  dominates,
-  incrementClock,
-  mergeClocks,
-  parseClock,
-  serializeClock,
-} from './core/clock/vectorClock';
-export type { ClockOrder, VectorClock } from './core/clock/vectorClock';
-export { FOLDED_ENTRY, foldClock } from './core/clock/foldClock';
-export type { FoldClockOptions } from './core/clock/foldClock';
-
 export { fieldPriority, priorityOf } from './core/priority/priorityOf';
 export type { Priority, PriorityRules } from './core/priority/priorityOf';
 
-export type { Op, OpBase, OpKind } from './core/outbox/types';
+export type { BaseValue, Op, OpBase, OpKind } from './core/outbox/types';
+export { fieldTime } from './core/outbox/types';
 export { coalesceOps } from './core/outbox/coalesceOps';
 export { applyOp } from './core/outbox/applyOp';
 export { orderForPush } from './core/outbox/orderForPush';
 
-export { classifyPush, fieldsChangedSince, threeWayDiff, versionMatches } from './core/conflict/detect';
-export type { PushVerdict, ThreeWayDiff } from './core/conflict/detect';
+export { ROW_STAMP, changedByOthers, threeWayDiff } from './core/conflict/detect';
+export type { FieldStamp, RowStamps, ThreeWayDiff } from './core/conflict/detect';
 export { CONFLICT_STRATEGIES, DEFAULT_ROLE_RANKING, assertPolicies, resolveConflict } from './core/conflict/resolveConflict';
 export { counterAdd, counterValue, isPNCounter } from './core/conflict/fieldRules';
 export type { PNCounter } from './core/conflict/fieldRules';
-export { lastWriter } from './core/conflict/lastWriter';
-export { resolvedClock } from './core/conflict/resolvedClock';
+export { lastFieldWriter, lastWriter } from './core/conflict/lastWriter';
 export { policiesHash } from './core/conflict/policiesHash';
 export type {
   ConflictInput,
@@ -58,6 +43,7 @@ export { PROTOCOL_VERSION } from './protocol/version';
 export { WIRE_ERROR_CODES, isRetryableStatus } from './protocol/errorCodes';
 export type { WireErrorCode } from './protocol/errorCodes';
 export { decodeCursor, encodeCursor } from './protocol/cursor';
+export type { CursorPosition } from './protocol/cursor';
 export { DEFAULT_PROTOCOL_LIMITS, createProtocolSchemas, protocolSchemas } from './protocol/schemas';
 export type {
   ErrorBody,
@@ -68,7 +54,7 @@ export type {
   PushResult,
   SyncEvent,
   SyncStatusResponse,
-  WireClock,
+  WireChange,
   WireOp,
   WireRow,
 } from './protocol/schemas';

@@ -1,9 +1,9 @@
 import { fromPromise } from 'xstate';
-import type { PushBatchOutput } from '../../machines/syncMachine';
+import type { PushBatchInput, PushBatchOutput } from '../../machines/syncMachine';
 import { ChartsyncError, isChartsyncError } from '../core/errors';
 import type { LocalStore } from '../local/openLocalStore';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
-import type { PushResult, WireOp } from '../protocol/schemas';
+import type { PushResponse, WireChange, WireOp } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Transport } from '../transport/types';
 
@@ -18,98 +18,114 @@ export interface PushBatchDeps {
 }
 
 function toWire(op: OutboxEntry): WireOp {
-  const { opId, table, rowId, kind, patch, base, clock, at } = op;
-  return { opId, table, rowId, kind, ...(patch ? { patch } : {}), ...(base ? { base } : {}), clock, at } as WireOp;
+  const { opId, table, rowId, kind, patch, row, base, at, fieldAt, putAt, writes } = op;
+  return { opId, table, rowId, kind, ...(patch ? { patch } : {}), ...(row && kind === 'update' ? { row } : {}), ...(base ? { base } : {}), at, ...(fieldAt ? { fieldAt } : {}), ...(putAt !== undefined && kind === 'create' ? { putAt } : {}), ...(writes && writes > 1 ? { writes } : {}) } as WireOp;
 }
 
 /**
  * One push batch, run by the chart in `pushing` under the sync lock's fencing token: claims the next batch
- * (read and marked in flight in one transaction; refused if the token is stale), pushes it, and files each result — applied and
- * duplicate ops are acknowledged with the server's row, `conflict` ones stored for people, `rejected` ones
- * dead-lettered. A failed request puts the ops back: network trouble costs them nothing, 5xx counts an
- * attempt (a poison op ends in the dead letters), a final 4xx of the whole batch is narrowed down to the
- * op that caused it by sending the ops one by one. Reports whether more ops are waiting.
+ * of the ops that were waiting when the cycle began (read and marked in flight in one transaction; refused
+ * if the token is stale), pushes it, and files each outcome — first outcomes of replayed ops included:
+ * `applied` ops are acknowledged and the rows the server answered with merged in, `conflict` ones stored
+ * for people, `rejected` ones dead-lettered. Every outbox change is fenced by the token.
+ *
+ * A failed request puts the ops back: network trouble and 429 cost them nothing; a 5xx counts an attempt
+ * (backoff per op, dead-lettered after the attempt limit); a timeout splits the batch — its ops go out one
+ * by one from then on, so an op whose request always times out backs off and dead-letters alone; a final
+ * 4xx of the whole batch is pinned on the op it names, or narrowed down by sending the ops one by one;
+ * RESET_REQUIRED goes to the chart, which downloads everything again.
  */
 export function createPushBatchActor(deps: PushBatchDeps) {
   const { store, transport } = deps;
   const maxOps = deps.maxOps ?? 500;
 
-  async function send(batch: OutboxEntry[], signal: AbortSignal): Promise<{ pushed: number; bytes: number }> {
-    let results: PushResult[];
+  async function send(batch: OutboxEntry[], token: number, signal: AbortSignal): Promise<{ pushed: number; bytes: number }> {
+    let response: PushResponse;
     let bytes: number;
     try {
-      const answer = await transport.push({ protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ops: batch.map(toWire) }, signal);
-      results = answer.response.results;
-      bytes = answer.bytes;
+      const epoch = await store.meta.epoch();
+      ({ response, bytes } = await transport.push({ protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(epoch ? { epoch } : {}), ops: batch.map(toWire) }, signal));
     } catch (error) {
-      await handleFailure(error, batch);
-      if (isChartsyncError(error, 'REJECTED')) return { pushed: 0, bytes: 0 };
+      await handleFailure(error, batch, token);
+      if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0 };
       throw error;
     }
-    await fileResults(results, batch);
-    return { pushed: results.length, bytes };
+    await fileResults(response, batch, token);
+    return { pushed: response.results.length, bytes };
   }
 
-  async function handleFailure(error: unknown, batch: OutboxEntry[]): Promise<void> {
+  async function deadLetter(opIds: readonly string[], reason: string, code: string, token: number, final: boolean): Promise<void> {
+    const dead = await store.outbox.fail(opIds, { final, reason, code }, token);
+    if (dead.length) deps.onDeadLetters?.(dead);
+  }
+
+  async function handleFailure(error: unknown, batch: OutboxEntry[], token: number): Promise<void> {
     const ids = batch.map((op) => op.opId);
-    if (isChartsyncError(error, 'REJECTED')) {
-      const opId = (error.message.match(/op ([^\s),]+)\)/) ?? [])[1];
-      if (batch.length === 1 || (opId && ids.includes(opId))) {
-        const bad = batch.length === 1 ? ids : [opId!];
-        const dead = await store.outbox.fail(bad, { final: true, reason: error.message, code: String(error.context.wireCode ?? error.context.status ?? 'REJECTED') });
-        if (dead.length) deps.onDeadLetters?.(dead);
+    if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') {
+      const named = typeof error.context.opId === 'string' && ids.includes(error.context.opId) ? error.context.opId : undefined;
+      if (batch.length === 1 || named) {
+        await deadLetter(named ? [named] : ids, error.message, String(error.context.wireCode ?? error.context.status ?? 'REJECTED'), token, true);
         // The rest of the batch was not at fault: back to pending as it was.
-        await store.outbox.resetInflight();
+        await store.outbox.resetInflight(token, { opIds: ids });
         return;
       }
       // The whole batch was refused for a reason we cannot pin on one op: narrow it down one op at a time.
-      await store.outbox.resetInflight();
+      await store.outbox.resetInflight(token, { opIds: ids });
       throw new ChartsyncError('REJECTED', error.message, { cause: error, context: { ...error.context, split: true } });
     }
-    if (isChartsyncError(error, 'SERVER')) {
-      const dead = await store.outbox.fail(ids, { final: false, reason: error.message, code: String(error.context.status ?? 'SERVER') });
-      if (dead.length) deps.onDeadLetters?.(dead);
+    if (isChartsyncError(error, 'SERVER') || (isChartsyncError(error, 'TIMEOUT') && batch.length === 1)) {
+      await deadLetter(ids, error.message, String(error.context.status ?? error.code), token, false);
       return;
     }
-    // Network trouble, timeouts, 429, auth: not the ops' fault; they go back as they were.
-    await store.outbox.resetInflight();
+    // A batch that timed out: one of its ops may be what the network cannot carry. Send them alone.
+    if (isChartsyncError(error, 'TIMEOUT')) return void (await store.outbox.resetInflight(token, { opIds: ids, alone: true }));
+    // Network trouble, 429, auth, a reset: not the ops' fault; they go back as they were.
+    await store.outbox.resetInflight(token, { opIds: ids }).catch(() => undefined);
   }
 
-  async function fileResults(results: readonly PushResult[], batch: readonly OutboxEntry[]): Promise<void> {
-    const seqOf = new Map(batch.map((op) => [op.opId, op.seq]));
-    const acks = results
-      .filter((r) => r.status === 'applied' || r.status === 'duplicate')
-      .map((r) => ({ opId: r.opId, ...(seqOf.get(r.opId) !== undefined ? { seq: seqOf.get(r.opId)! } : {}), ...(r.row ? { row: r.row } : {}) }));
-    await store.outbox.ack(acks);
-    const conflicts = results.filter((r) => r.status === 'conflict' && r.row).map((r) => ({ opId: r.opId, row: r.row! }));
-    if (conflicts.length) deps.onConflicts?.(await store.conflicts.record(conflicts));
-    for (const rejected of results.filter((r) => r.status === 'rejected')) {
-      const dead = await store.outbox.fail([rejected.opId], { final: true, reason: rejected.reason ?? 'rejected by the server', code: (rejected.reason ?? 'REJECTED').split(':')[0]! });
-      if (dead.length) deps.onDeadLetters?.(dead);
+  async function fileResults(response: PushResponse, batch: readonly OutboxEntry[], token: number): Promise<void> {
+    const byOpId = new Map(batch.map((op) => [op.opId, op]));
+    const rowOf = new Map<string, WireChange>(response.rows.map((change) => [`${change.table}\u0000${change.row.id}`, change]));
+    const acks: Array<{ opId: string; seq?: number }> = [];
+    const conflicts: Array<{ opId: string; row: WireChange['row'] }> = [];
+    for (const result of response.results) {
+      const op = byOpId.get(result.opId);
+      if (!op) continue;
+      const row = rowOf.get(`${op.table}\u0000${op.rowId}`)?.row;
+      if (result.status === 'applied' || (result.status === 'conflict' && !row)) acks.push({ opId: op.opId, ...(op.seq !== undefined ? { seq: op.seq } : {}) });
+      else if (result.status === 'conflict') conflicts.push({ opId: op.opId, row: row! });
+    }
+    await store.outbox.ack(acks, response.rows, token);
+    if (conflicts.length) deps.onConflicts?.(await store.conflicts.record(conflicts, token));
+    for (const rejected of response.results.filter((r) => r.status === 'rejected' && byOpId.has(r.opId))) {
+      await deadLetter([rejected.opId], rejected.reason ?? 'rejected by the server', (rejected.reason ?? 'REJECTED').split(':')[0]!, token, true);
     }
   }
 
-  return fromPromise<PushBatchOutput, { lockToken: number }>(async ({ input, signal }) => {
+  return fromPromise<PushBatchOutput, PushBatchInput>(async ({ input, signal }) => {
     const started = performance.now();
-    const batch = await store.outbox.claimBatch(input.lockToken, { maxOps });
+    const token = input.lockToken;
+    // A cycle pushes what was waiting when it began; writes made meanwhile go in the next cycle, after a pull.
+    const bound = input.bound ?? (await store.outbox.lastSeq());
+    const batch = await store.outbox.claimBatch(token, { maxOps, maxSeq: bound });
     let pushed = 0;
     let bytes = 0;
     if (batch.length > 0) {
       try {
-        ({ pushed, bytes } = await send(batch, signal));
+        ({ pushed, bytes } = await send(batch, token, signal));
       } catch (error) {
         if (!(isChartsyncError(error, 'REJECTED') && error.context.split)) throw error;
         // The batch went back to pending; claim and send its ops one by one.
         for (let i = 0; i < batch.length; i++) {
-          const one = await store.outbox.claimBatch(input.lockToken, { maxOps: 1 });
+          const one = await store.outbox.claimBatch(token, { maxOps: 1, maxSeq: bound });
           if (one.length === 0) break;
-          const sent = await send(one, signal);
+          const sent = await send(one, token, signal);
           pushed += sent.pushed;
           bytes += sent.bytes;
         }
       }
     }
-    const remaining = (await store.outbox.peekBatch({ maxOps: 1 })).length;
-    return { pushed, bytes, durationMs: performance.now() - started, remaining };
+    const [remaining, nextRetryAt] = await Promise.all([store.outbox.countReady(undefined, bound), store.outbox.nextRetryAt()]);
+    return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt };
   });
 }

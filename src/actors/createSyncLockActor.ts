@@ -18,7 +18,7 @@ export function createSyncLockActor({ lock, store }: { lock: SyncLock; store: Lo
         const handle = await lock.acquire(controller.signal);
         release = () => handle.release();
         if (controller.signal.aborted) return void (await handle.release());
-        await store.outbox.resetInflight();
+        await store.outbox.resetInflight(handle.token);
         sendBack({ type: 'LOCK.ACQUIRED', token: handle.token });
       } catch (error) {
         if (controller.signal.aborted) return;

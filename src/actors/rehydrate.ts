@@ -26,7 +26,7 @@ export function createRehydrateActor({ store, lock }: RehydrateDeps) {
     const handle = await lock.tryAcquire();
     if (handle) {
       try {
-        await store.outbox.resetInflight();
+        await store.outbox.resetInflight(handle.token);
       } finally {
         await handle.release();
       }

@@ -22,6 +22,7 @@ export type ChartsyncErrorCode =
   | 'RATE_LIMITED'
   | 'SERVER'
   | 'REJECTED'
+  | 'RESET_REQUIRED'
   | 'STALE_LOCK'
   | 'NOT_STARTED'
   | 'STOPPED';

@@ -1,7 +1,7 @@
 import type { Dexie, Table } from 'dexie';
 import type { WireRow } from '../protocol/schemas';
 import { opsByPointer, outboxTable } from './opsOfRows';
-import { reconcileRow } from './reconcileRow';
+import { reconcileRow, type ReconcileMode } from './reconcileRow';
 import type { LocalRow, Tombstone } from './types';
 
 /** Counts of what applying server rows did. */
@@ -18,7 +18,7 @@ export interface ApplyStats {
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
  * Must run inside a transaction that covers the table, `_outbox` and `_tombstones`.
  */
-export async function applyServerRows(db: Dexie, table: string, rows: readonly WireRow[], now: number): Promise<ApplyStats> {
+export async function applyServerRows(db: Dexie, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull'): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: 0, skipped: 0, rebased: 0 };
   if (rows.length === 0) return stats;
   const rowsTable = db.table(table) as Table<LocalRow, string>;
@@ -37,7 +37,7 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
   const putTombs: Tombstone[] = [];
   const deleteTombs: Array<[string, string]> = [];
   ids.forEach((id, i) => {
-    const result = reconcileRow(locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], now);
+    const result = reconcileRow(table, locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], now, mode);
     if (result.row === undefined && result.tomb === undefined) {
       stats.skipped += 1;
       return;

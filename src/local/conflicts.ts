@@ -1,10 +1,11 @@
 import type { Dexie, Table } from 'dexie';
-import { mergeClocks } from '../core/clock/vectorClock';
 import { ChartsyncError } from '../core/errors';
 import { stripMeta } from '../core/json/rowChecksum';
 import type { JsonObject } from '../core/json/types';
 import type { WireRow } from '../protocol/schemas';
 import { applyOp } from '../core/outbox/applyOp';
+import { assertFence } from './fence';
+import { metaTable } from './meta';
 import { opsOfRows, outboxTable } from './opsOfRows';
 import type { ConflictRecord, LocalRow, Tombstone } from './types';
 
@@ -13,14 +14,16 @@ function conflictTable(db: Dexie): Table<ConflictRecord, number> {
 }
 
 /**
- * Records conflicts the server left for people (`manual` policy): the op leaves the outbox, both sides are
- * stored in `_conflicts`, and the local row shows the server's version — with a clock that has seen both
- * sides, so the person's resolution, written as a new op, dominates both. One transaction.
+ * Records conflicts the server left for people (`manual` policy), under the sync lock's fencing token
+ * (STALE_LOCK once another tab has taken the lock): the op leaves the outbox, both sides are stored in
+ * `_conflicts`, and the local row shows the server's version at the server's `_v` — so the person's
+ * resolution, written as a new op against that version, is seen as having seen it. One transaction.
  */
-export async function recordConflicts(db: Dexie, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, now: number = Date.now()): Promise<ConflictRecord[]> {
+export async function recordConflicts(db: Dexie, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, lockToken: number, now: number = Date.now()): Promise<ConflictRecord[]> {
   const outbox = outboxTable(db);
   const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
-  return db.transaction('rw', [outbox, conflictTable(db), tombstones, ...tables.map((t) => db.table(t))], async () => {
+  return db.transaction('rw', [outbox, conflictTable(db), tombstones, metaTable(db), ...tables.map((t) => db.table(t))], async () => {
+    await assertFence(db, lockToken);
     const records: ConflictRecord[] = [];
     for (const { opId, row: server } of conflicts) {
       const entry = await outbox.where('opId').equals(opId).first();
@@ -28,15 +31,12 @@ export async function recordConflicts(db: Dexie, tables: readonly string[], conf
       await outbox.delete(entry.seq!);
       const rows = db.table(entry.table) as Table<LocalRow, string>;
       const local = await rows.get(entry.rowId);
-      const tomb = await tombstones.get([entry.table, entry.rowId]);
-      const clock = mergeClocks(local?._clock ?? tomb?._clock ?? {}, server._clock);
       records.push({
         table: entry.table,
         rowId: entry.rowId,
         local: local ? (stripMeta(local) as JsonObject) : null,
         remote: server._deleted ? null : (stripMeta(server) as JsonObject),
         remoteV: server._v,
-        remoteClock: server._clock,
         opId,
         createdAt: now,
       });
@@ -47,10 +47,10 @@ export async function recordConflicts(db: Dexie, tables: readonly string[], conf
       if (data === undefined) {
         await rows.delete(entry.rowId);
         const pointer = later.at(-1)?.seq;
-        await tombstones.put({ table: entry.table, id: entry.rowId, _v: server._v, _clock: clock, deletedAt: now, ...(pointer !== undefined ? { _op: pointer } : {}) });
+        await tombstones.put({ table: entry.table, id: entry.rowId, _v: server._v, deletedAt: now, ...(pointer !== undefined ? { _op: pointer } : {}) });
       } else {
         const pointer = later.at(-1)?.seq;
-        await rows.put({ ...data, id: entry.rowId, _v: server._v, _clock: clock, ...(pointer !== undefined ? { _op: pointer } : {}) } as LocalRow);
+        await rows.put({ ...data, id: entry.rowId, _v: server._v, ...(pointer !== undefined ? { _op: pointer } : {}) } as LocalRow);
         await tombstones.delete([entry.table, entry.rowId]);
       }
     }

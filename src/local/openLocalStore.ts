@@ -1,7 +1,7 @@
 import Dexie from 'dexie';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
-import type { WireRow } from '../protocol/schemas';
+import type { WireChange, WireRow } from '../protocol/schemas';
 import type { ApplyStats } from './applyChanges';
 import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
 import { listConflicts, recordConflicts, removeConflict } from './conflicts';
@@ -12,8 +12,9 @@ import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/de
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
 import { claimBatch } from './outbox/claimBatch';
 import { markInflight } from './outbox/markInflight';
-import { countReady, peekBatch, type BatchLimits } from './outbox/peekBatch';
-import { resetInflight } from './outbox/resetInflight';
+import { countReady, nextRetryAt, peekBatch, type BatchLimits } from './outbox/peekBatch';
+import { resetInflight, type ResetInflightOptions } from './outbox/resetInflight';
+import { resetStore, type ResetStats } from './resetStore';
 import { buildSchema, type TableSchemas } from './schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
 import { writeRows, type RowChange, type WriteResult } from './writeRows';
@@ -56,15 +57,18 @@ export interface LocalStore {
     peekBatch(limits?: BatchLimits): Promise<OutboxEntry[]>;
     /** Reads the next batch and marks it in flight in one transaction (what a push must send). */
     claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
-    countReady(now?: number): Promise<number>;
-    /** When the earliest op in retry backoff becomes sendable (ms since epoch), or null. */
+    countReady(now?: number, maxSeq?: number): Promise<number>;
+    /** When the earliest op in retry backoff becomes sendable (ms since epoch, possibly past), or null. */
     nextRetryAt(): Promise<number | null>;
+    /** The newest outbox key (0 when empty): a push cycle's bound. */
+    lastSeq(): Promise<number>;
     count(): Promise<number>;
     list(): Promise<OutboxEntry[]>;
     markInflight(opIds: readonly string[], lockToken: number): Promise<void>;
-    ack(acks: readonly OpAck[]): Promise<number>;
-    fail(opIds: readonly string[], failure: OpFailure, options?: FailOptions): Promise<DeadLetter[]>;
-    resetInflight(): Promise<number>;
+    /** Acknowledges ops and merges the rows the server answered with; fenced by `lockToken`. */
+    ack(acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number): Promise<number>;
+    fail(opIds: readonly string[], failure: OpFailure, lockToken: number, options?: FailOptions): Promise<DeadLetter[]>;
+    resetInflight(lockToken: number, options?: ResetInflightOptions): Promise<number>;
   };
   readonly deadLetters: {
     list(): Promise<DeadLetter[]>;
@@ -73,11 +77,15 @@ export interface LocalStore {
   };
   readonly conflicts: {
     list(): Promise<ConflictRecord[]>;
-    record(conflicts: ReadonlyArray<{ opId: string; row: WireRow }>): Promise<ConflictRecord[]>;
+    record(conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, lockToken: number): Promise<ConflictRecord[]>;
     remove(id: number): Promise<ConflictRecord>;
   };
   applyRemote(table: string, rows: readonly WireRow[], cursor: string, options?: ApplyRemoteOptions): Promise<ApplyStats>;
+  /** Forgets cursors and rows without unsent ops, keeping those ops, to download everything again (RESET_REQUIRED). */
+  reset(): Promise<ResetStats>;
   readonly meta: {
+    /** The server database epoch the cursors refer to (undefined: never pulled). */
+    epoch(): Promise<string | undefined>;
     cursors(): Promise<Record<string, string | null>>;
     /** Tables that never completed a first full download. */
     needingInitial(): Promise<string[]>;
@@ -136,24 +144,15 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     outbox: {
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
-      countReady: (at) => countReady(db, at ?? now()),
+      countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
+      lastSeq: async () => ((await outboxTable(db).orderBy('seq').last())?.seq ?? 0),
       count: () => outboxTable(db).count(),
       list: () => outboxTable(db).orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
-      ack: (acks) => ackOps(db, tables, acks, now()),
-      fail: (opIds, failure, opts) => failOps(db, opIds, failure, { now: now(), ...options.retry, ...opts }),
-      nextRetryAt: async () => {
-        const t = now();
-        let earliest: number | null = null;
-        await outboxTable(db)
-          .where('state')
-          .equals('pending')
-          .each((op) => {
-            if (op.nextAttemptAt > t && (earliest === null || op.nextAttemptAt < earliest)) earliest = op.nextAttemptAt;
-          });
-        return earliest;
-      },
-      resetInflight: () => resetInflight(db),
+      ack: (acks, rows, token) => ackOps(db, tables, acks, rows, token, now()),
+      fail: (opIds, failure, token, opts) => failOps(db, opIds, failure, token, { now: now(), ...options.retry, ...opts }),
+      nextRetryAt: () => nextRetryAt(db),
+      resetInflight: (token, opts) => resetInflight(db, token, opts),
     },
     deadLetters: {
       list: () => listDeadLetters(db),
@@ -162,11 +161,13 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     },
     conflicts: {
       list: () => listConflicts(db),
-      record: (conflicts) => recordConflicts(db, tables, conflicts, now()),
+      record: (conflicts, token) => recordConflicts(db, tables, conflicts, token, now()),
       remove: (id) => removeConflict(db, id),
     },
     applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...opts }),
+    reset: () => resetStore(db, tables),
     meta: {
+      epoch: () => getMeta<string>(db, META_KEYS.epoch),
       cursors: async () => {
         const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.cursor));
         return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));

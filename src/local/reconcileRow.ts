@@ -1,4 +1,3 @@
-import { compareClocks, type VectorClock } from '../core/clock/vectorClock';
 import { stripMeta } from '../core/json/rowChecksum';
 import type { JsonObject } from '../core/json/types';
 import type { WireRow } from '../protocol/schemas';
@@ -12,6 +11,13 @@ export interface Reconciled {
   rebased: boolean;
 }
 
+/**
+ * Where a server row comes from: a `pull` page, or the answer to our own push (`ack`). On an ack the row
+ * is the outcome of our op, so it replaces what we show even at the version we already have: a server that
+ * resolved a conflict in its own favour keeps its version, and our losing edit must go.
+ */
+export type ReconcileMode = 'pull' | 'ack';
+
 const UNCHANGED: Reconciled = { row: undefined, tomb: undefined, rebased: false };
 
 function dataOf(row: WireRow): JsonObject {
@@ -20,33 +26,21 @@ function dataOf(row: WireRow): JsonObject {
 
 /**
  * Merges a server row into the local state of that row, given the row's remaining outbox ops:
- * - no ops: the server row replaces the local one (a tombstone deletes it);
- * - the server has seen every local write (its clock dominates ours): take the server row;
- * - ours is newer (server clock dominated): keep local data, note the newer version;
- * - concurrent: rebase — re-apply the local ops over the server row, keeping our clock so the server
- *   still sees the ops as concurrent and resolves them by policy.
- * A server version at or below the one we already have changes nothing (pages may be applied twice).
+ * - an older version than ours changes nothing (pages may be applied twice), nor does the same version
+ *   on a pull;
+ * - no ops left: the server row replaces the local one (a tombstone deletes it, leaving a local tombstone
+ *   with its version, which a later re-creation of the id is based on);
+ * - ops left: rebase — re-apply them over the server row; the server judges each op against what it did
+ *   not see when it arrives.
  */
-export function reconcileRow(local: LocalRow | undefined, tomb: Tombstone | undefined, server: WireRow, ops: readonly OutboxEntry[], now: number): Reconciled {
+export function reconcileRow(table: string, local: LocalRow | undefined, tomb: Tombstone | undefined, server: WireRow, ops: readonly OutboxEntry[], now: number, mode: ReconcileMode = 'pull'): Reconciled {
   const mine = local ?? tomb;
-  if (mine && mine._v >= server._v && mine._v > 0) return UNCHANGED;
-  const take = (): Reconciled =>
-    server._deleted
-      ? { row: local ? null : undefined, tomb: tomb ? null : undefined, rebased: false }
-      : { row: { ...dataOf(server), id: server.id, _v: server._v, _clock: server._clock } as LocalRow, tomb: tomb ? null : undefined, rebased: false };
-  if (ops.length === 0 || !mine) return take();
-  switch (compareClocks(server._clock, mine._clock)) {
-    case 'after':
-    case 'equal':
-      return take();
-    case 'before':
-      return local ? { row: { ...local, _v: Math.max(local._v, server._v) }, tomb: undefined, rebased: false } : { row: undefined, tomb: { ...tomb!, _v: Math.max(tomb!._v, server._v) }, rebased: false };
-    case 'concurrent':
-      return rebase(local, server, ops, mine._clock, now);
+  if (mine && mine._v > 0 && (mode === 'ack' ? mine._v > server._v : mine._v >= server._v)) return UNCHANGED;
+  if (ops.length === 0 || !mine) {
+    if (!server._deleted) return { row: { ...dataOf(server), id: server.id, _v: server._v } as LocalRow, tomb: tomb ? null : undefined, rebased: false };
+    if (!mine) return UNCHANGED;
+    return { row: local ? null : undefined, tomb: { table, id: server.id, _v: server._v, deletedAt: tomb?.deletedAt ?? now }, rebased: false };
   }
-}
-
-function rebase(local: LocalRow | undefined, server: WireRow, ops: readonly OutboxEntry[], clock: VectorClock, now: number): Reconciled {
   let data: JsonObject | undefined = server._deleted ? undefined : dataOf(server);
   for (const op of ops) {
     if (op.kind === 'create') data = { ...op.patch };
@@ -54,6 +48,6 @@ function rebase(local: LocalRow | undefined, server: WireRow, ops: readonly Outb
     // An edit of a row the server deleted concurrently: keep our edit locally; the server's policy decides.
     else data = data ? { ...data, ...op.patch } : local ? (stripMeta(local) as JsonObject) : undefined;
   }
-  if (data === undefined) return { row: local ? null : undefined, tomb: { table: ops[0]!.table, id: server.id, _v: server._v, _clock: clock, deletedAt: now }, rebased: true };
-  return { row: { ...data, id: server.id, _v: server._v, _clock: clock } as LocalRow, tomb: null, rebased: true };
+  if (data === undefined) return { row: local ? null : undefined, tomb: { table, id: server.id, _v: server._v, deletedAt: tomb?.deletedAt ?? now }, rebased: true };
+  return { row: { ...data, id: server.id, _v: server._v } as LocalRow, tomb: tomb ? null : undefined, rebased: true };
 }

@@ -1,4 +1,3 @@
-import type { VectorClock } from '../core/clock/vectorClock';
 import type { JsonObject } from '../core/json/types';
 import type { Op } from '../core/outbox/types';
 
@@ -7,8 +6,6 @@ export type LocalRow = JsonObject & {
   id: string;
   /** The server version last seen (0: never synced). */
   _v: number;
-  /** The row's vector clock, including this device's unsent writes. */
-  _clock: VectorClock;
   /** Seq of the row's newest outbox op (absent or gone from the outbox: the row has none). */
   _op?: number;
 };
@@ -26,6 +23,12 @@ export interface OutboxEntry extends Op {
   /** The fencing token of the lock under which it was marked in flight. */
   lockToken?: number;
   lastError?: string;
+  /**
+   * Set when a batch holding this op timed out: the op is sent alone from then on, so one op whose request
+   * always times out (a huge row behind a proxy limit) backs off and dead-letters by itself instead of
+   * sinking every batch it is in.
+   */
+  alone?: boolean;
 }
 
 /** An op that failed for good (4xx rejection or too many attempts), kept for the app to retry or discard. */
@@ -47,19 +50,22 @@ export interface ConflictRecord {
   local: JsonObject | null;
   /** The server's row when the conflict was found. */
   remote: JsonObject | null;
-  /** The server's version and clock of `remote`. */
+  /** The server's version of `remote`. */
   remoteV: number;
-  remoteClock: VectorClock;
   opId: string;
   createdAt: number;
 }
 
-/** A deleted row, kept until the server confirms the delete so a pull cannot bring it back. */
+/**
+ * A deleted row. It stays after the server confirms the delete: its version is what a later re-creation of
+ * the same id is based on (without it the re-creation would look like a write that never saw the delete),
+ * and while the delete is unsent it keeps a pull from bringing the row back.
+ */
 export interface Tombstone {
   table: string;
   id: string;
+  /** The server version last seen. */
   _v: number;
-  _clock: VectorClock;
   deletedAt: number;
   /** Seq of the row's newest outbox op, as on live rows. */
   _op?: number;

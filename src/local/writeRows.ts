@@ -1,13 +1,12 @@
 import type { Dexie, Table } from 'dexie';
-import { incrementClock } from '../core/clock/vectorClock';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';
 import { jsonEqual } from '../core/json/jsonEqual';
 import type { JsonObject } from '../core/json/types';
+import { stripMeta } from '../core/json/rowChecksum';
 import { coalesceOps } from '../core/outbox/coalesceOps';
-import type { Op } from '../core/outbox/types';
+import type { BaseValue, Op } from '../core/outbox/types';
 import { priorityOf, type PriorityRules } from '../core/priority/priorityOf';
-import { opsOfRows } from './opsOfRows';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
 import { appData, assertRowId } from './validateInput';
 
@@ -57,7 +56,8 @@ function prepare(table: string, change: RowChange): Prepared {
 /**
  * Applies changes to rows of one table AND records (or coalesces) their outbox ops in ONE Dexie `rw`
  * transaction, whatever the number of rows: a crash can never leave a row changed without its op, or an
- * op without its row. Each write bumps the row's clock for this device. Everything is validated before the
+ * op without its row. Each op records what it was written against: the row's server version and the values
+ * of the fields it changes (the base a three-way merge needs). Everything is validated before the
  * transaction; an error inside it (e.g. an update of a missing row) rolls the whole batch back.
  */
 export async function writeRows(ctx: WriteContext, table: string, changes: readonly RowChange[]): Promise<WriteResult> {
@@ -92,7 +92,6 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const dirtyRows = new Set<string>();
     const dirtyTombs = new Set<string>();
     const dirtyOps = new Set<OutboxEntry>();
-    const droppedOps: number[] = [];
     const changedIds: string[] = [];
     const now = ctx.now();
 
@@ -103,10 +102,9 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       let op: Op;
       if (change.kind === 'delete') {
         if (!current) continue;
-        const clock = incrementClock(current._clock, ctx.deviceId);
         rows.set(id, undefined);
-        tombs.set(id, { table, id, _v: current._v, _clock: clock, deletedAt: now });
-        op = { opId: newId(now), table, rowId: id, kind: 'delete', base: { v: current._v, clock: current._clock }, clock, at: now, priority: 1, createdAt: now };
+        tombs.set(id, { table, id, _v: current._v, deletedAt: now });
+        op = { opId: newId(now), table, rowId: id, kind: 'delete', base: { v: current._v }, at: now, priority: 1, createdAt: now };
       } else if (change.kind === 'update') {
         if (!current) {
           throw new ChartsyncError('ROW_NOT_FOUND', `Cannot update ${table}/${id}: no such row${tomb ? ' (it was deleted)' : ''}. Put the whole row to create it.`, { context: { table, rowId: id } });
@@ -114,18 +112,20 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
         const patch: JsonObject = {};
         for (const [field, value] of Object.entries(change.patch)) if (!jsonEqual(current[field], value)) patch[field] = value;
         if (Object.keys(patch).length === 0) continue;
-        const clock = incrementClock(current._clock, ctx.deviceId);
-        rows.set(id, { ...current, ...patch, _clock: clock });
-        op = { opId: newId(now), table, rowId: id, kind: 'update', patch, base: { v: current._v, clock: current._clock }, clock, at: now, priority: priorityOf('update', patch, ctx.priorities[table]), createdAt: now };
+        const next = { ...current, ...patch };
+        rows.set(id, next);
+        op = { opId: newId(now), table, rowId: id, kind: 'update', patch, row: stripMeta(next) as JsonObject, base: { v: current._v, fields: baseOf(current, Object.keys(patch)) }, at: now, priority: priorityOf('update', patch, ctx.priorities[table]), createdAt: now };
       } else {
         const previous = current ?? tomb;
-        if (current && sameData(current, change.data)) continue;
-        const prevClock = previous?._clock ?? {};
-        const clock = incrementClock(prevClock, ctx.deviceId);
+        const changed = current ? changedFields(current, change.data) : [];
+        if (current && changed.length === 0) continue;
         const v = previous?._v ?? 0;
-        rows.set(id, { ...change.data, id, _v: v, _clock: clock } as LocalRow);
+        rows.set(id, { ...change.data, id, _v: v } as LocalRow);
         tombs.set(id, undefined);
-        op = { opId: newId(now), table, rowId: id, kind: 'create', patch: change.data, ...(previous ? { base: { v, clock: prevClock } } : {}), clock, at: now, priority: 1, createdAt: now };
+        // Over a live row the base is exact (the fields that differ); over a tombstone its data is gone, so
+        // every field counts as written; a row never seen locally has no base at all.
+        const base = previous ? { base: { v, ...(current ? { fields: baseOf(current, changed) } : {}) } } : {};
+        op = { opId: newId(now), table, rowId: id, kind: 'create', patch: change.data, ...base, at: now, priority: 1, createdAt: now };
       }
       dirtyRows.add(id);
       dirtyTombs.add(id);
@@ -134,27 +134,13 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       const last = newest.get(id);
       if (last && last.state === 'pending' && last.attempts === 0) {
         // Coalesce into the row's unsent op; it keeps its place in the queue (seq).
-        const merged = coalesceOps(last, op);
         dirtyOps.delete(last);
-        newest.delete(id);
-        if (merged === null) {
-          // A row the server never saw, created and deleted before it was sent: nothing to send or keep.
-          if (last.seq !== undefined) droppedOps.push(last.seq);
-          tombs.set(id, undefined);
-        } else {
-          const entry: OutboxEntry = { ...merged, ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
-          newest.set(id, entry);
-          dirtyOps.add(entry);
-        }
+        const entry: OutboxEntry = { ...coalesceOps(last, op), ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
+        newest.set(id, entry);
+        dirtyOps.add(entry);
       } else {
-        // Behind an op that was already sent (in flight, or back for a retry): a new op of its own. Earlier
-        // pending ops of the row inherit its urgency, so priority order never sends it before them. (Rare:
-        // the only place a write reads the row's whole queue.)
-        if (last) {
-          for (const earlier of (await opsOfRows(outbox, table, [id])).get(id) ?? []) {
-            if (earlier.state === 'pending' && earlier.priority > op.priority) dirtyOps.add({ ...earlier, priority: op.priority });
-          }
-        }
+        // Behind an op that was already sent (in flight, or back for a retry): a new op of its own, sent
+        // after it (peekBatch keeps one row's ops in order whatever their priorities).
         const entry: OutboxEntry = { ...op, state: 'pending', attempts: 0, nextAttemptAt: 0 };
         newest.set(id, entry);
         dirtyOps.add(entry);
@@ -163,7 +149,6 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
 
     // Ops first: new ones get their seq, which the rows then point to.
     const ops = [...dirtyOps];
-    if (droppedOps.length) await outbox.bulkDelete(droppedOps);
     if (ops.length) {
       const keys = await outbox.bulkPut(ops, { allKeys: true });
       ops.forEach((op, i) => (op.seq = keys[i]));
@@ -195,8 +180,13 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
   });
 }
 
-function sameData(row: LocalRow, data: JsonObject): boolean {
+// The fields a put changes on a live row: those whose values differ, including the ones it removes.
+function changedFields(row: LocalRow, data: JsonObject): string[] {
   const keys = new Set([...Object.keys(row).filter((k) => !k.startsWith('_')), ...Object.keys(data)]);
-  for (const key of keys) if (!jsonEqual(row[key], data[key])) return false;
-  return true;
+  return [...keys].filter((key) => !jsonEqual(row[key], data[key]));
+}
+
+// The values `fields` had on `row` before a write ([] for an absent field).
+function baseOf(row: LocalRow, fields: readonly string[]): Record<string, BaseValue> {
+  return Object.fromEntries(fields.map((field) => [field, field in row ? [row[field]!] : []]));
 }

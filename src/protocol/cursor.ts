@@ -1,24 +1,38 @@
 import { ChartsyncError } from '../core/errors';
 
-// Cursors are opaque to clients: "c1." + the server's change sequence in base 36. The prefix versions the
-// encoding; the sequence is never a wall-clock time, since devices' clocks disagree.
-const PREFIX = 'c1.';
+// Cursors are opaque to clients: "c2." + the database's epoch + "." + the change sequence in base 36. The
+// prefix versions the encoding; the epoch (an id made when the server's database was created) keeps a
+// cursor of one database from ever being taken for another's; the sequence is never a wall-clock time.
+const PREFIX = 'c2.';
+const EPOCH_PATTERN = /^[0-9a-z]{1,32}$/;
 
-/** The cursor that stands for "after change number `seq`". */
-export function encodeCursor(seq: number): string {
+/** What a cursor stands for: "after change number `seq` of database `epoch`". */
+export interface CursorPosition {
+  epoch: string;
+  seq: number;
+}
+
+/** True when `epoch` is a well-formed database epoch. */
+export function isEpoch(epoch: string): boolean {
+  return EPOCH_PATTERN.test(epoch);
+}
+
+/** The cursor that stands for "after change number `seq` of database `epoch`". */
+export function encodeCursor(epoch: string, seq: number): string {
   if (!Number.isSafeInteger(seq) || seq < 0) {
     throw new ChartsyncError('INVALID_CURSOR', `A cursor encodes a non-negative change sequence, got ${seq}.`);
   }
-  return PREFIX + seq.toString(36);
+  if (!isEpoch(epoch)) throw new ChartsyncError('INVALID_CURSOR', `A cursor's epoch is 1-32 lowercase letters or digits, got ${JSON.stringify(epoch)}.`);
+  return `${PREFIX}${epoch}.${seq.toString(36)}`;
 }
 
-/** The change sequence a cursor stands for (no cursor = 0, from the start). Throws INVALID_CURSOR. */
-export function decodeCursor(cursor: string | null | undefined): number {
-  if (cursor === undefined || cursor === null || cursor === '') return 0;
-  const body = cursor.startsWith(PREFIX) ? cursor.slice(PREFIX.length) : undefined;
-  const seq = body !== undefined && /^[0-9a-z]{1,11}$/.test(body) ? parseInt(body, 36) : NaN;
-  if (!Number.isSafeInteger(seq)) {
+/** The position a cursor stands for (null: no cursor, from the start). Throws INVALID_CURSOR on anything else. */
+export function decodeCursor(cursor: string | null | undefined): CursorPosition | null {
+  if (cursor === undefined || cursor === null || cursor === '') return null;
+  const match = /^c2\.([0-9a-z]{1,32})\.([0-9a-z]{1,11})$/.exec(cursor);
+  const seq = match ? parseInt(match[2]!, 36) : NaN;
+  if (!match || !Number.isSafeInteger(seq)) {
     throw new ChartsyncError('INVALID_CURSOR', `Cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server issued: pass the cursor from a pull response, or none to start over.`);
   }
-  return seq;
+  return { epoch: match[1]!, seq };
 }

@@ -8,19 +8,17 @@ export interface ProtocolLimits {
   maxOps: number;
   /** Longest row, op and device id. @default 256 */
   maxIdLength: number;
-  /** Most entries in one vector clock. @default 256 */
-  maxClockEntries: number;
 }
 
 /** The limits used when none are given. */
-export const DEFAULT_PROTOCOL_LIMITS: ProtocolLimits = { maxOps: 1000, maxIdLength: 256, maxClockEntries: 256 };
+export const DEFAULT_PROTOCOL_LIMITS: ProtocolLimits = { maxOps: 1000, maxIdLength: 256 };
 
 /** What a table name may be, on the wire, in the local store and on the server: a letter, then letters, digits or _. */
 export const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 /** Builds every wire schema for the given limits. */
 export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
-  const { maxOps, maxIdLength, maxClockEntries } = { ...DEFAULT_PROTOCOL_LIMITS, ...limits };
+  const { maxOps, maxIdLength } = { ...DEFAULT_PROTOCOL_LIMITS, ...limits };
 
   const id = (what: string) =>
     z
@@ -30,37 +28,39 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
 
   const tableName = z.string({ error: 'table must be a string' }).regex(TABLE_NAME_PATTERN, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
 
-  const clock = z
-    .record(id('device id'), z.number({ error: 'clock counters must be numbers' }).int({ error: 'clock counters must be integers' }).nonnegative({ error: 'clock counters must not be negative' }))
-    .refine((c) => Object.keys(c).length <= maxClockEntries, { error: `a clock has at most ${maxClockEntries} entries` });
-
   const version = z.number().int().nonnegative();
+  const time = z.number({ error: 'times must be numbers' }).int({ error: 'times must be integer ms' }).nonnegative({ error: 'times must not be negative' });
 
-  const patch = z
-    .record(z.string(), z.json())
-    .superRefine((value, ctx) => {
-      for (const key of Object.keys(value)) {
+  // Field names starting with _ are sync metadata, in patches and in everything keyed by field.
+  const byField = <V extends z.ZodType>(value: V) =>
+    z.record(z.string(), value).superRefine((record, ctx) => {
+      for (const key of Object.keys(record)) {
         if (key.startsWith('_')) ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" starts with _, which is reserved for sync metadata` });
       }
     });
 
-  const base = z.strictObject({ v: version, clock });
+  const patch = byField(z.json());
+
+  // A field's base value: [] when the field was absent, [value] otherwise.
+  const baseValue = z.union([z.tuple([]), z.tuple([z.json()])], { error: 'a base value is [] (the field was absent) or [value]' });
+  const base = z.strictObject({ v: version, fields: byField(baseValue).optional() });
 
   const opCommon = {
     opId: id('opId'),
     table: tableName,
     rowId: id('rowId'),
     base: base.optional(),
-    clock,
-    at: z.number().int().nonnegative(),
+    at: time,
+    fieldAt: byField(time).optional(),
+    writes: z.number().int().min(1).optional(),
   };
 
   const op = z
     .discriminatedUnion(
       'kind',
       [
-        z.strictObject({ ...opCommon, kind: z.literal('create'), patch }),
-        z.strictObject({ ...opCommon, kind: z.literal('update'), patch: patch.refine((p) => Object.keys(p).length > 0, { error: 'an update must change at least one field' }) }),
+        z.strictObject({ ...opCommon, kind: z.literal('create'), patch, putAt: time.optional() }),
+        z.strictObject({ ...opCommon, kind: z.literal('update'), patch: patch.refine((p) => Object.keys(p).length > 0, { error: 'an update must change at least one field' }), row: patch.optional() }),
         z.strictObject({ ...opCommon, kind: z.literal('delete') }),
       ],
       { error: 'kind must be one of create, update, delete' },
@@ -69,33 +69,44 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
       if (value.kind !== 'delete' && 'id' in value.patch && value.patch.id !== value.rowId) {
         ctx.addIssue({ code: 'custom', path: ['patch', 'id'], message: 'patch.id must equal rowId (a row id cannot change)' });
       }
+      if (value.kind === 'update' && value.row && 'id' in value.row && value.row.id !== value.rowId) {
+        ctx.addIssue({ code: 'custom', path: ['row', 'id'], message: 'row.id must equal rowId (a row id cannot change)' });
+      }
     });
+
+  const epoch = z.string().regex(/^[0-9a-z]{1,32}$/, { error: 'epoch must be 1-32 lowercase letters or digits, as the server sent it' });
 
   const pushRequest = z.strictObject({
     protocol: z.literal(PROTOCOL_VERSION, { error: `protocol must be ${PROTOCOL_VERSION}` }),
     deviceId: id('deviceId'),
+    /** The database epoch the ops' base versions refer to (absent: the client has never pulled). */
+    epoch: epoch.optional(),
     ops: z.array(op).max(maxOps, { error: `a push carries at most ${maxOps} ops: send them in batches` }),
   });
 
   const wireRow = z.looseObject({
     id: id('id'),
     _v: version,
-    _clock: clock,
     _deleted: z.boolean(),
   });
 
+  const change = z.strictObject({ table: tableName, row: wireRow });
+
   const pushResult = z.strictObject({
     opId: z.string(),
-    status: z.enum(['applied', 'duplicate', 'conflict', 'rejected']),
-    row: wireRow.optional(),
+    status: z.enum(['applied', 'conflict', 'rejected']),
     reason: z.string().optional(),
+    /** True when the op was applied by an earlier request: this is its first outcome, replayed. */
+    replayed: z.literal(true).optional(),
   });
 
-  const pushResponse = z.strictObject({ results: z.array(pushResult), cursor: z.string() });
+  /** `rows`: every row the push touched, once, as it is after the push. */
+  const pushResponse = z.strictObject({ results: z.array(pushResult), rows: z.array(change), cursor: z.string(), epoch });
 
   const pullResponse = z.strictObject({
-    changes: z.array(z.strictObject({ table: tableName, row: wireRow })),
+    changes: z.array(change),
     cursor: z.string(),
+    epoch,
     hasMore: z.boolean(),
     /** Changes left after this page, when the server counts them (for progress bars). */
     remaining: z.number().int().nonnegative().optional(),
@@ -105,30 +116,31 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
     protocol: z.number().int(),
     serverTime: z.number(),
     cursor: z.string(),
+    epoch,
     policiesHash: z.string(),
   });
 
-  const errorBody = z.strictObject({ error: z.strictObject({ code: z.enum(WIRE_ERROR_CODES), message: z.string() }) });
+  const errorBody = z.strictObject({ error: z.strictObject({ code: z.enum(WIRE_ERROR_CODES), message: z.string(), opId: z.string().optional() }) });
 
   const syncEvent = z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('poke'), cursor: z.string() }),
     z.strictObject({ type: z.literal('heartbeat'), serverTime: z.number() }),
   ]);
 
-  return { clock, patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, errorBody, syncEvent };
+  return { patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, errorBody, syncEvent };
 }
 
 /** The wire schemas with the default limits. */
 export const protocolSchemas = createProtocolSchemas();
 
-/** A vector clock on the wire. */
-export type WireClock = z.infer<typeof protocolSchemas.clock>;
 /** One op in a push. */
 export type WireOp = z.infer<typeof protocolSchemas.op>;
 /** `POST /sync/push` body. */
 export type PushRequest = z.infer<typeof protocolSchemas.pushRequest>;
-/** A row on the wire: data plus `_v`, `_clock`, `_deleted`. */
+/** A row on the wire: data plus `_v` and `_deleted`. */
 export type WireRow = z.infer<typeof protocolSchemas.wireRow>;
+/** A row of a table, as pulls and pushes carry it. */
+export type WireChange = z.infer<typeof protocolSchemas.pullResponse>['changes'][number];
 /** The server's verdict on one op. */
 export type PushResult = z.infer<typeof protocolSchemas.pushResult>;
 /** `POST /sync/push` response. */

@@ -45,6 +45,8 @@ export interface AppDeps {
   tables?: readonly string[];
   limits: ServerLimits;
   serverId: string;
+  /** The database's epoch, carried in every cursor. */
+  epoch: string;
   heartbeatMs: number;
 }
 
@@ -106,28 +108,32 @@ export function createApp(deps: AppDeps): Hono<Env> {
       throw new HttpError(400, 'UNSUPPORTED_PROTOCOL', `This server speaks protocol ${PROTOCOL_VERSION}; the request says ${JSON.stringify((body as { protocol?: unknown } | null)?.protocol)}. Update the client.`);
     }
     const request = parseMessage(schemas.pushRequest, body, 'push request');
+    // Base versions of another database mean nothing here: the client must download again first.
+    if (request.epoch !== undefined && request.epoch !== deps.epoch) throw resetRequired('The ops were written against another database of this server (its data was replaced)');
     request.ops.forEach((op, i) => {
       const size = op.kind === 'delete' ? 0 : JSON.stringify(op.patch).length;
       if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`);
     });
-    const { results, head } = await pushOps(storage, c.get('caller'), request.deviceId, request.ops, { policies: deps.policies, serverId: deps.serverId, ...(deps.tables ? { tables: deps.tables } : {}) });
-    return c.json({ results, cursor: encodeCursor(head) });
+    const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, request.ops, { policies: deps.policies, serverId: deps.serverId, ...(deps.tables ? { tables: deps.tables } : {}) });
+    return c.json({ results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
   });
 
   app.get('/sync/pull', async (c) => {
-    const after = decodeCursor(c.req.query('cursor'));
+    const position = decodeCursor(c.req.query('cursor'));
+    if (position && position.epoch !== deps.epoch) throw resetRequired('The cursor belongs to another database of this server (its data was replaced)');
+    const after = position?.seq ?? 0;
     const tables = tablesParam(c.req.query('tables'), deps.tables);
     const limitText = c.req.query('limit');
     const limit = limitText === undefined ? Math.min(limits.defaultPullLimit, limits.maxPullLimit) : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxPullLimit) {
       throw new HttpError(400, 'BAD_REQUEST', `limit must be an integer from 1 to ${limits.maxPullLimit}, got ${JSON.stringify(limitText)}.`);
     }
-    return c.json(await pullChanges(storage, c.get('caller').org, after, tables, limit));
+    return c.json(await pullChanges(storage, deps.epoch, c.get('caller').org, after, tables, limit));
   });
 
   app.get('/sync/status', async (c) => {
     const [head] = await storage.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [c.get('caller').org]);
-    return c.json({ protocol: PROTOCOL_VERSION, serverTime: Date.now(), cursor: encodeCursor(Number(head?.seq ?? 0)), policiesHash: await policyHash });
+    return c.json({ protocol: PROTOCOL_VERSION, serverTime: Date.now(), cursor: encodeCursor(deps.epoch, Number(head?.seq ?? 0)), epoch: deps.epoch, policiesHash: await policyHash });
   });
 
   app.get('/sync/checksums', async (c) => {
@@ -144,8 +150,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return streamSSE(c, async (stream) => {
       const send = (event: SyncEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
       const [head] = await storage.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [org]);
-      await send({ type: 'poke', cursor: encodeCursor(Number(head?.seq ?? 0)) });
-      const unsubscribe = deps.pokes.subscribe(org, (seq) => void send({ type: 'poke', cursor: encodeCursor(seq) }).catch(() => undefined));
+      await send({ type: 'poke', cursor: encodeCursor(deps.epoch, Number(head?.seq ?? 0)) });
+      const unsubscribe = deps.pokes.subscribe(org, (seq) => void send({ type: 'poke', cursor: encodeCursor(deps.epoch, seq) }).catch(() => undefined));
       const heartbeat = setInterval(() => void send({ type: 'heartbeat', serverTime: Date.now() }).catch(() => undefined), deps.heartbeatMs);
       await new Promise<void>((resolve) => stream.onAbort(resolve));
       clearInterval(heartbeat);
@@ -154,6 +160,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   return app;
+}
+
+function resetRequired(why: string): HttpError {
+  return new HttpError(409, 'RESET_REQUIRED', `${why}: download everything again and then push (the engine does this by itself).`);
 }
 
 function tablesParam(text: string | undefined, declared: readonly string[] | undefined): string[] | null {

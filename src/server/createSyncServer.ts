@@ -4,7 +4,7 @@ import { assertPolicies } from '../core/conflict/resolveConflict';
 import type { ConflictPolicies } from '../core/conflict/types';
 import { createAuth, type AuthConfig } from './auth/createAuth';
 import { createApp, DEFAULT_LIMITS, type ServerLimits } from './createApp';
-import { migrate } from './storage/migrate';
+import { ensureEpoch, migrate } from './storage/migrate';
 import { pgliteStorage } from './storage/pgliteStorage';
 import { postgresStorage } from './storage/postgresStorage';
 import type { Storage } from './storage/types';
@@ -39,6 +39,8 @@ export interface SyncServer {
   readonly url: string;
   readonly port: number;
   readonly storage: Storage;
+  /** The database's epoch (see ensureEpoch). */
+  readonly epoch: string;
   /** Stops accepting requests, ends live streams and closes the database. */
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const databaseUrl = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
   const storage = databaseUrl ? await postgresStorage(databaseUrl) : await pgliteStorage(options.dataDir);
   await migrate(storage);
+  const epoch = await ensureEpoch(storage);
   const pokes = await createPokeHub(storage);
   const app = createApp({
     storage,
@@ -63,6 +66,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     ...(options.tables ? { tables: options.tables } : {}),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     serverId: options.serverId ?? 'server',
+    epoch,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   });
   const host = options.host ?? '127.0.0.1';
@@ -79,6 +83,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     storage,
+    epoch,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -24,8 +24,9 @@ export async function httpError(response: Response, what: string): Promise<Chart
   }
   const status = response.status;
   const wireCode = typeof wire.code === 'string' && (WIRE_ERROR_CODES as readonly string[]).includes(wire.code) ? wire.code : undefined;
-  const context = { status, ...(wireCode ? { wireCode } : {}), ...(retryAfterMs(response.headers.get('retry-after')) !== undefined ? { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) } : {}) };
+  const context = { status, ...(wireCode ? { wireCode } : {}), ...(typeof wire.opId === 'string' ? { opId: wire.opId } : {}), ...(retryAfterMs(response.headers.get('retry-after')) !== undefined ? { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) } : {}) };
   const detail = wire.message ?? response.statusText;
+  if (wireCode === 'RESET_REQUIRED') return new ChartsyncError('RESET_REQUIRED', `${what}: the server's data was replaced (${status}): ${detail}`, { context });
   if (status === 401 || status === 403) return new ChartsyncError('AUTH', `${what} was refused (${status}): ${detail}`, { context });
   if (status === 408) return new ChartsyncError('TIMEOUT', `${what} timed out on the server (408): ${detail}`, { context });
   if (status === 429) return new ChartsyncError('RATE_LIMITED', `${what} was rate limited (429): ${detail}`, { context });

@@ -29,14 +29,14 @@ async function seedServer(server: SyncServer, count: number): Promise<number> {
       Array.from({ length: Math.min(10_000, count - start) }, async (_, k) => {
         const i = start + k;
         const data = benchRow(i);
-        return { tbl: 'tasks', id: data.id, data, v: i + 1, clock: { seed: 1 }, fv: {}, deleted: false, checksum: await rowChecksum(data), last_at: 0, last_device: 'seed', last_role: null };
+        return { tbl: 'tasks', id: data.id, data, v: i + 1, fv: {}, deleted: false, checksum: await rowChecksum(data), last_at: 0, last_device: 'seed', last_role: null };
       }),
     );
     const t = performance.now();
     await server.storage.query(
-      `insert into chartsync_rows (org, tbl, id, data, v, clock, fv, deleted, checksum, last_at, last_device, last_role)
-       select $1, x.tbl, x.id, x.data, x.v, x.clock, x.fv, x.deleted, x.checksum, x.last_at, x.last_device, x.last_role
-       from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, data jsonb, v bigint, clock jsonb, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)`,
+      `insert into chartsync_rows (org, tbl, id, data, v, fv, deleted, checksum, last_at, last_device, last_role)
+       select $1, x.tbl, x.id, x.data, x.v, x.fv, x.deleted, x.checksum, x.last_at, x.last_device, x.last_role
+       from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)`,
       [ORG, JSON.stringify(rows)],
     );
     ms += performance.now() - t;
@@ -47,7 +47,7 @@ async function seedServer(server: SyncServer, count: number): Promise<number> {
 
 /** Raw loopback HTTP: node:http serves the pull JSON of `count` rows, fetch reads and parses it. */
 async function transferFloor(count: number): Promise<number> {
-  const body = JSON.stringify({ changes: Array.from({ length: count }, (_, i) => ({ table: 'tasks', row: { ...benchRow(i), _v: i + 1, _clock: { seed: 1 }, _deleted: false } })), cursor: 'c1.0', hasMore: false });
+  const body = JSON.stringify({ changes: Array.from({ length: count }, (_, i) => ({ table: 'tasks', row: { ...benchRow(i), _v: i + 1, _deleted: false } })), cursor: 'c2.e1.0', epoch: 'e1', hasMore: false });
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
@@ -66,7 +66,7 @@ async function writeFloor(count: number): Promise<number> {
   const db = new Dexie(`floor-${Math.random()}`, { indexedDB: new IDBFactory(), IDBKeyRange });
   db.version(1).stores(TABLES);
   await db.open();
-  const rows = Array.from({ length: count }, (_, i) => ({ ...benchRow(i), _v: 1, _clock: { seed: 1 } }));
+  const rows = Array.from({ length: count }, (_, i) => ({ ...benchRow(i), _v: 1 }));
   const t = performance.now();
   await db.table('tasks').bulkPut(rows);
   const ms = performance.now() - t;

@@ -9,6 +9,7 @@ export function provideFakes(fakes: FakeActors, delayMs = 1000) {
       syncLock: fakes.lock(),
       pushBatch: fakes.promise('pushBatch'),
       probe: fakes.promise('probe'),
+      reset: fakes.promise('reset'),
       tableSync: fakes.stub('tableSync'),
       initialSync: fakes.stub('initialSync'),
     } as never,

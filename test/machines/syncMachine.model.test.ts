@@ -9,6 +9,7 @@ const TABLES = ['tasks', 'notes'];
 const network: SyncFailure = { code: 'NETWORK', message: 'connection refused' };
 const auth: SyncFailure = { code: 'AUTH', message: 'token expired', status: 401 };
 const bug: SyncFailure = { code: 'UNKNOWN', message: 'boom' };
+const replaced: SyncFailure = { code: 'RESET_REQUIRED', message: 'the server database was replaced', status: 409 };
 const BACKOFF_EVENT = 'xstate.after.backoff.sync.reconnecting.waiting';
 
 const events: AnyEventObject[] = [
@@ -31,10 +32,12 @@ const events: AnyEventObject[] = [
   { type: 'TABLE.FAILED', table: 'tasks', error: network },
   { type: 'TABLE.FAILED', table: 'tasks', error: auth },
   { type: 'TABLE.FAILED', table: 'tasks', error: bug },
+  { type: 'TABLE.FAILED', table: 'tasks', error: replaced },
   { type: 'INITIAL.PROGRESS', processed: 3, total: 9 },
   { type: 'INITIAL.FAILED', error: network },
   { type: 'INITIAL.FAILED', error: auth },
   { type: 'INITIAL.FAILED', error: bug },
+  { type: 'INITIAL.FAILED', error: replaced },
   { type: 'xstate.done.actor.rehydrate', output: { needsInitial: [], cursors: {} } },
   { type: 'xstate.done.actor.rehydrate', output: { needsInitial: ['tasks'], cursors: { notes: 'c1.2' }, restored: { consecutiveFailures: 0 } } },
   { type: 'xstate.error.actor.rehydrate', error: bug },
@@ -43,11 +46,17 @@ const events: AnyEventObject[] = [
   { type: 'xstate.error.actor.pushBatch', error: network },
   { type: 'xstate.error.actor.pushBatch', error: auth },
   { type: 'xstate.error.actor.pushBatch', error: bug },
-  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: { tasks: 'c1.9' }, failed: false } },
-  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: {}, failed: true } },
+  { type: 'xstate.error.actor.pushBatch', error: replaced },
+  { type: 'xstate.done.actor.reset', output: { dropped: 3, kept: 1 } },
+  { type: 'xstate.error.actor.reset', error: network },
+  { type: 'xstate.error.actor.reset', error: auth },
+  { type: 'xstate.error.actor.reset', error: bug },
+  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: { tasks: 'c2.e1.9' }, failed: false, processed: 9, bytes: 900 } },
+  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: {}, failed: true, processed: 0, bytes: 0 } },
   { type: 'xstate.error.actor.initialSync', error: network },
   { type: 'xstate.error.actor.initialSync', error: auth },
   { type: 'xstate.error.actor.initialSync', error: bug },
+  { type: 'xstate.error.actor.initialSync', error: replaced },
   { type: 'xstate.done.actor.probe', output: { latencyMs: 3 } },
   { type: 'xstate.error.actor.probe', error: network },
   { type: 'xstate.error.actor.probe', error: auth },
@@ -116,6 +125,12 @@ describe('syncMachine, model-based', () => {
           expect(fakes.active('pushBatch')).toBe(0);
         }
         if (inState(snapshot, { reconnecting: 'probing' })) expect(fakes.active('probe')).toBe(1);
+        // A reset runs under the lock, and what follows it downloads everything and then pushes.
+        if (inState(snapshot, { syncing: 'resetting' })) expect(fakes.active('reset')).toBe(1);
+        if (inState(previous, { syncing: 'resetting' }) && inState(snapshot, { syncing: 'initial' })) {
+          expect(c.needsInitial).toEqual(c.tables);
+          expect(c.syncRequested).toBe(true);
+        }
         // Leaving error by RETRY or RESET starts over: counters and error cleared.
         if (inState(previous, 'error') && (event.type === 'RETRY' || event.type === 'RESET')) {
           expect(c.consecutiveFailures).toBe(0);

@@ -17,7 +17,7 @@ const events = [
   { type: 'xstate.done.actor.pushBatch', output: { pushed: 4, bytes: 400, durationMs: 2, remaining: 0 } },
   { type: 'xstate.error.actor.pushBatch', error: network },
   { type: 'xstate.error.actor.pushBatch', error: { code: 'AUTH', message: 'expired' } },
-  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: { tasks: 'c1.9' }, failed: false } },
+  { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: { tasks: 'c2.e1.9' }, failed: false, processed: 9, bytes: 900 } },
   { type: 'xstate.after.backoff.sync.reconnecting.waiting' },
 ] as const;
 

@@ -1,42 +1,47 @@
-import { compareClocks, type VectorClock } from '../clock/vectorClock';
 import { jsonEqual } from '../json/jsonEqual';
 import { isMetaField } from '../json/metaFields';
 import type { JsonObject } from '../json/types';
 
 /**
- * What the server does with a pushed op, judged by clocks alone:
- * - `fast-forward`: the op's clock dominates or equals the stored clock — apply it (this includes a
- *   device's second write while its first is in flight: a stale base version, but no concurrency);
- * - `stale`: the stored clock dominates the op's — its effects are already superseded, change nothing;
- * - `conflict`: neither saw the other — resolve by the table's policy.
+ * When and by whom a field last changed on the server: `[v, device, at, writes?]` — the change sequence
+ * number of the write, the device that made it (or the server, for a merge), that write's own wall-clock
+ * time, and how many local writes the op folded together (when more than one; for `version-wins`).
  */
-export type PushVerdict = 'fast-forward' | 'stale' | 'conflict';
+export type FieldStamp = [v: number, device: string, at: number, writes?: number];
 
-/** Classifies an op against the stored row's clock (a row the server does not have always fast-forwards). */
-export function classifyPush(opClock: VectorClock, storedClock: VectorClock | undefined): PushVerdict {
-  if (storedClock === undefined) return 'fast-forward';
-  switch (compareClocks(opClock, storedClock)) {
-    case 'after':
-    case 'equal':
-      return 'fast-forward';
-    case 'before':
-      return 'stale';
-    case 'concurrent':
-      return 'conflict';
-  }
-}
+/** A row's stamps: one per field it ever had, plus ROW_STAMP for its creation, deletion and re-creation. */
+export type RowStamps = Record<string, FieldStamp>;
+
+/** The stamp key of a row's existence (app fields never start with `_`). */
+export const ROW_STAMP = '_row';
 
 /**
- * The version check alone: is the row still at the version the writer saw? Cheap, but it calls a
- * device's own second in-flight write a conflict; classifyPush is the authority.
+ * What a pushed op did not see: the fields (and ROW_STAMP) that devices other than `device` changed after
+ * version `baseV`, the server version the op was written against.
+ *
+ * This is the whole of conflict detection. The server hands out one change sequence, so "what the writer
+ * had seen" is exactly `baseV` plus its own writes — a device's second write while its first is in flight
+ * has a stale `baseV` but sees only its own change after it, and fast-forwards. Stamps are bounded by the
+ * row's fields, however many devices ever wrote it: no vector clock grows with the number of writers, and
+ * no entry is ever folded away, so an edit made offline for months is still judged against exactly the
+ * changes it did not see.
  */
-export function versionMatches(baseV: number, storedV: number): boolean {
-  return baseV === storedV;
+export function changedByOthers(stamps: Readonly<RowStamps>, baseV: number, device: string): string[] {
+  const out: string[] = [];
+  for (const [field, [v, writer]] of Object.entries(stamps)) if (v > baseV && writer !== device) out.push(field);
+  return out.sort();
 }
 
-/** Fields the server changed after version `baseV`, from its per-field versions `_fv`. */
-export function fieldsChangedSince(fieldVersions: Readonly<Record<string, number>>, baseV: number): string[] {
-  return Object.keys(fieldVersions).filter((field) => (fieldVersions[field] ?? 0) > baseV).sort();
+/** How many writes made the given stamps: each op counted once, with the local writes it folded together. */
+export function writesOf(stamps: Readonly<RowStamps>, fields: readonly string[]): number {
+  const byVersion = new Map<number, number>();
+  for (const field of fields) {
+    const stamp = stamps[field];
+    if (stamp) byVersion.set(stamp[0], Math.max(byVersion.get(stamp[0]) ?? 1, stamp[3] ?? 1));
+  }
+  let total = 0;
+  for (const writes of byVersion.values()) total += writes;
+  return total;
 }
 
 /** The field-level three-way diff of a row. */

@@ -1,10 +1,9 @@
-import { clockSum } from '../clock/vectorClock';
 import { ChartsyncError } from '../errors';
 import { jsonEqual } from '../json/jsonEqual';
 import { isMetaField } from '../json/metaFields';
 import type { JsonObject, JsonValue } from '../json/types';
 import { mergeField, ruleName } from './fieldRules';
-import { lastWriter } from './lastWriter';
+import { lastFieldWriter, lastWriter } from './lastWriter';
 import type { ConflictInput, ConflictPolicy, ConflictSide, ConflictSideName, FieldSource, Resolution } from './types';
 
 /** The role ranking `role-based` uses unless the policy names its own (strongest first). */
@@ -68,11 +67,10 @@ function wholeRow(winner: ConflictSideName, input: ConflictInput): Resolution {
   return { outcome: 'resolved', winner, row: { ...input[winner].row }, fields };
 }
 
-// Changes since the common base, counted from the clocks.
+// Writes each side made since the common base.
 function moreChanges(input: ConflictInput): ConflictSideName | undefined {
-  const base = clockSum(input.base?.clock ?? {});
-  const client = clockSum(input.client.clock) - base;
-  const server = clockSum(input.server.clock) - base;
+  const client = input.client.writes ?? 1;
+  const server = input.server.writes ?? 1;
   if (client === server) return undefined;
   return client > server ? 'client' : 'server';
 }
@@ -99,7 +97,6 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
   const baseRow = input.base?.row;
   const clientChanged = changedSet(input.client, baseRow);
   const serverChanged = changedSet(input.server, baseRow);
-  const lwwWinner = lastWriter(input.client, input.server);
   const row: JsonObject = {};
   const fields: Record<string, FieldSource> = {};
   let fromClient = 0;
@@ -125,7 +122,7 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
         fromServer += 1;
       } else {
         const rule = policy.fields?.[field] ?? policy.default ?? 'lww';
-        value = mergeField(rule, { field, base: baseRow?.[field], client: c, server: s, lwwWinner, input });
+        value = mergeField(rule, { field, base: baseRow?.[field], client: c, server: s, lwwWinner: lastFieldWriter(input.client, input.server, field), input });
         const source: FieldSource = jsonEqual(value, c) ? { from: 'client' } : jsonEqual(value, s) ? { from: 'server' } : { from: 'merged', rule: ruleName(rule) };
         // A merged value takes something from both sides.
         if (source.from !== 'server') fromClient += 1;

@@ -1,4 +1,3 @@
-import type { VectorClock } from '../clock/vectorClock';
 import type { JsonObject, JsonValue } from '../json/types';
 
 /** The two sides of a conflict: the pushed op (client) and the stored row (server). */
@@ -10,12 +9,16 @@ export interface ConflictSide {
   row: JsonObject;
   /** Fields this side changed since the common base; computed from `base.row` when omitted. */
   changed?: readonly string[];
-  /** This side's clock of the row. */
-  clock: VectorClock;
-  /** Wall-clock ms of this side's last write (last-write-wins only). */
+  /** Wall-clock ms of this side's last write (row-level last-write-wins). */
   at: number;
   /** The device (or server) that made this side's last write; breaks LWW ties deterministically. */
   deviceId: string;
+  /** When each field was last written, where it differs from `at` (field-level last-write-wins). */
+  fieldAt?: Readonly<Record<string, number>>;
+  /** Who last wrote each field, where it differs from `deviceId`. */
+  fieldDevice?: Readonly<Record<string, string>>;
+  /** Writes this side made since the common base (1 when absent), for `version-wins`. */
+  writes?: number;
   /** The writer's role, for `role-based`. */
   role?: string;
 }
@@ -24,8 +27,8 @@ export interface ConflictSide {
 export interface ConflictInput {
   table: string;
   rowId: string;
-  /** The common ancestor both sides changed, as far as it is known. */
-  base?: { row?: JsonObject; clock?: VectorClock };
+  /** The common ancestor both sides changed, as far as it is known (the fields the client changed). */
+  base?: { row?: JsonObject };
   client: ConflictSide;
   server: ConflictSide;
 }
@@ -36,7 +39,7 @@ export interface FieldMergeContext {
   base: JsonValue | undefined;
   client: JsonValue | undefined;
   server: JsonValue | undefined;
-  /** The side last-write-wins would pick for this row (the fallback of every rule). */
+  /** The side that wrote this field last (the fallback of every rule). */
   lwwWinner: ConflictSideName;
   input: ConflictInput;
 }

@@ -3,7 +3,7 @@ import { sha256Hex } from './sha256Hex';
 import { stableStringify } from './stableStringify';
 
 /**
- * SHA-256 (hex) of a row's data in stable JSON, without sync metadata (`_v`, `_clock`, `_deleted`, ... —
+ * SHA-256 (hex) of a row's data in stable JSON, without sync metadata (`_v`, `_deleted`, `_op`, ... —
  * every key that starts with `_`). Two replicas holding the same data get the same checksum whatever their
  * versions, which is what a bucket comparison for self-healing resync needs.
  */

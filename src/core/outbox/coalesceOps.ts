@@ -1,38 +1,71 @@
 import { ChartsyncError } from '../errors';
-import type { Op } from './types';
+import { fieldTime, type Op, type OpBase } from './types';
 
 /**
- * Folds a new op into the pending (never in-flight) op of the same row, so the outbox keeps at most one
- * pending op per row. Returns the op that replaces `pending`, or `null` when the two cancel out.
+ * Folds a new op into the pending (never sent) op of the same row, so the outbox keeps at most one
+ * pending op per row. Returns the op that replaces `pending`.
  *
- * | pending \ next | create            | update              | delete                      |
- * |----------------|-------------------|---------------------|-----------------------------|
- * | create         | create (next row) | create (row+patch)  | nothing, or delete if based |
- * | update         | create (replace)  | update (patches)    | delete                      |
- * | delete         | create (replace)  | refused             | delete                      |
+ * | pending \ next | create            | update              | delete |
+ * |----------------|-------------------|---------------------|--------|
+ * | create         | create (next row) | create (row+patch)  | delete |
+ * | update         | create (replace)  | update (patches)    | delete |
+ * | delete         | create (replace)  | refused             | delete |
  *
  * The merged op keeps the pending op's `opId`, `base` and `createdAt` (its place in the queue and the
- * server state it was written against) and takes the newer op's `clock` and `at`. A create without a
- * `base` is a row the server has never seen: create then delete leaves nothing to send. A create with a
- * `base` replaces a row the server has, so create then delete is still a delete.
+ * server state it was written against), takes the newer op's `at`, and keeps every field's own write time
+ * (`fieldAt`, `putAt`) and base value, so a collision on the server is decided by when each field was
+ * written. A create followed by a delete is still sent as a delete: another device may have created the
+ * same id, and the server is the only one that can tell.
  */
-export function coalesceOps(pending: Op, next: Op): Op | null {
+export function coalesceOps(pending: Op, next: Op): Op {
   if (pending.table !== next.table || pending.rowId !== next.rowId) {
     throw new ChartsyncError('INVALID_OP_SEQUENCE', `Cannot coalesce ops of different rows (${pending.table}/${pending.rowId} and ${next.table}/${next.rowId}): coalesce only ops on one row.`);
   }
-  const keep = { opId: pending.opId, table: pending.table, rowId: pending.rowId, createdAt: pending.createdAt, clock: next.clock, at: next.at };
-  const base = pending.base === undefined ? {} : { base: pending.base };
+  const keep = { opId: pending.opId, table: pending.table, rowId: pending.rowId, createdAt: pending.createdAt, at: next.at, writes: (pending.writes ?? 1) + (next.writes ?? 1) };
   const priority = Math.min(pending.priority, next.priority);
   switch (next.kind) {
-    case 'create':
-      return { ...keep, ...base, kind: 'create', patch: { ...next.patch }, priority };
-    case 'update':
+    case 'create': {
+      // A put replaces the row: fields it wrote date from it, and its base values override none of the
+      // pending op's (those are older: what the row held before this device's first change).
+      const base = mergeBase(pending.base, next.base, pending.kind !== 'delete');
+      return { ...keep, kind: 'create', patch: { ...next.patch }, ...(base ? { base } : {}), priority };
+    }
+    case 'update': {
       if (pending.kind === 'delete') {
         throw new ChartsyncError('INVALID_OP_SEQUENCE', `Row ${pending.table}/${pending.rowId} has a pending delete: an update cannot follow it; put the row again to recreate it.`, { context: { table: pending.table, rowId: pending.rowId } });
       }
-      return { ...keep, ...base, kind: pending.kind, patch: { ...pending.patch, ...next.patch }, priority };
+      const base = mergeBase(pending.base, next.base, true);
+      const patch = { ...pending.patch, ...next.patch };
+      const fieldAt: Record<string, number> = {};
+      for (const field of Object.keys(patch)) fieldAt[field] = field in (next.patch ?? {}) ? fieldTime(next, field) : fieldTime(pending, field);
+      const putAt = pending.kind === 'create' ? (pending.putAt ?? pending.at) : undefined;
+      return {
+        ...keep,
+        kind: pending.kind,
+        patch,
+        ...(next.row ? { row: next.row } : {}),
+        ...(base ? { base } : {}),
+        ...compressTimes(fieldAt, next.at, putAt),
+        priority,
+      };
+    }
     case 'delete':
-      if (pending.kind === 'create' && pending.base === undefined) return null;
-      return { ...keep, ...base, kind: 'delete', priority: 1 };
+      return { ...keep, kind: 'delete', ...(pending.base ? { base: { v: pending.base.v } } : {}), priority: 1 };
   }
+}
+
+// The merged op's base: the pending op's version, and for each field the value before its first change.
+// No base stays no base (a row the server never showed us: every field counts as written), and a pending
+// delete leaves no field values to merge with (the row it deleted is not kept locally).
+function mergeBase(older: OpBase | undefined, newer: OpBase | undefined, keepFields: boolean): OpBase | undefined {
+  if (!older) return undefined;
+  if (!keepFields || !older.fields || !newer?.fields) return { v: older.v };
+  return { v: older.v, fields: { ...newer.fields, ...older.fields } };
+}
+
+// Drops the times that equal the default (putAt, else at), so the common case carries none.
+function compressTimes(fieldAt: Record<string, number>, at: number, putAt: number | undefined): Pick<Op, 'fieldAt' | 'putAt'> {
+  const fallback = putAt ?? at;
+  const listed = Object.fromEntries(Object.entries(fieldAt).filter(([, t]) => t !== fallback));
+  return { ...(putAt !== undefined && putAt !== at ? { putAt } : {}), ...(Object.keys(listed).length ? { fieldAt: listed } : {}) };
 }

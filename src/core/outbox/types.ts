@@ -1,5 +1,4 @@
-import type { VectorClock } from '../clock/vectorClock';
-import type { JsonObject } from '../json/types';
+import type { JsonObject, JsonValue } from '../json/types';
 
 /**
  * What an op does to its row: `create` puts the whole row (a new row, or a replacement of an existing one
@@ -7,12 +6,19 @@ import type { JsonObject } from '../json/types';
  */
 export type OpKind = 'create' | 'update' | 'delete';
 
-/** The server version and clock of a row as the client last saw it before this op. */
+/** A field's value before a write: `[]` when the field was absent, `[value]` otherwise. */
+export type BaseValue = [] | [JsonValue];
+
+/** What the client knew of the row when it wrote this op. */
 export interface OpBase {
   /** The row's `_v` last seen from the server (0 = never seen). */
   v: number;
-  /** The row's clock before the write. */
-  clock: VectorClock;
+  /**
+   * For every field this op changes, its value before the op's first write of it — the common ancestor a
+   * three-way merge needs. Absent when unknown (a row re-created over a tombstone): every field then counts
+   * as changed.
+   */
+  fields?: Record<string, BaseValue>;
 }
 
 /** A pending change of one row, as the outbox keeps it and the push sends it. */
@@ -23,14 +29,25 @@ export interface Op {
   kind: OpKind;
   /** The changed fields (`update`) or the whole row data (`create`); absent for `delete`. */
   patch?: JsonObject;
-  /** What the client last saw from the server; absent when the server has never had this row. */
+  /** `update` only: the whole row after the op as its writer had it (the writer's version, for whole-row policies). */
+  row?: JsonObject;
+  /** What the client last saw from the server; absent when it has never seen this row. */
   base?: OpBase;
-  /** The row's vector clock after this op. */
-  clock: VectorClock;
-  /** Client wall-clock ms of the write, used by last-write-wins only. */
+  /** Client wall-clock ms of the op's newest write. */
   at: number;
+  /** Write times of fields written before `at` (each field keeps its own time through coalescing). */
+  fieldAt?: Record<string, number>;
+  /** `create` only: when the whole row was put, if before `at` (fields not in `fieldAt` date from then). */
+  putAt?: number;
+  /** Local writes folded into this op (1 when absent), for `version-wins`. */
+  writes?: number;
   /** 1 (most urgent) .. 5. */
   priority: number;
   /** Local enqueue order, ms since epoch. */
   createdAt: number;
+}
+
+/** When `op` wrote `field`: its own time through coalescing, else the put's time, else the op's. */
+export function fieldTime(op: Pick<Op, 'at' | 'fieldAt' | 'putAt'>, field: string): number {
+  return op.fieldAt?.[field] ?? op.putAt ?? op.at;
 }

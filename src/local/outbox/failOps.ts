@@ -1,4 +1,6 @@
 import type { Dexie } from 'dexie';
+import { assertFence } from '../fence';
+import { metaTable } from '../meta';
 import { outboxTable } from '../opsOfRows';
 import { retryDelay } from '../retryDelay';
 import type { DeadLetter } from '../types';
@@ -28,14 +30,16 @@ export interface FailOptions {
  * Records a failed push of ops: a retryable failure puts each op back to pending with exponential backoff
  * (1 s, 2 s, 4 s ... 60 s, jittered); a final one, or too many attempts, moves it to `_deadletter` with the
  * reason — where the app can list, retry or discard it — so one poison op never blocks the queue.
- * Returns the ops dead-lettered.
+ * Runs under the sync lock's fencing token (STALE_LOCK once another tab has taken the lock). Returns the
+ * ops dead-lettered.
  */
-export async function failOps(db: Dexie, opIds: readonly string[], failure: OpFailure, options: FailOptions = {}): Promise<DeadLetter[]> {
+export async function failOps(db: Dexie, opIds: readonly string[], failure: OpFailure, lockToken: number, options: FailOptions = {}): Promise<DeadLetter[]> {
   const outbox = outboxTable(db);
   const deadletter = db.table('_deadletter');
   const now = options.now ?? Date.now();
   const maxAttempts = options.maxAttempts ?? 10;
-  return db.transaction('rw', [outbox, deadletter], async () => {
+  return db.transaction('rw', [outbox, deadletter, metaTable(db)], async () => {
+    await assertFence(db, lockToken);
     const entries = await outbox.where('opId').anyOf([...opIds]).toArray();
     const dead: DeadLetter[] = [];
     for (const entry of entries) {

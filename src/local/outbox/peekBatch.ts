@@ -1,4 +1,5 @@
 import type { Dexie } from 'dexie';
+import { orderForPush } from '../../core/outbox/orderForPush';
 import { outboxTable } from '../opsOfRows';
 import type { OutboxEntry } from '../types';
 
@@ -10,15 +11,22 @@ export interface BatchLimits {
   maxBytes?: number;
   /** Now, ms since epoch (ops in retry backoff until later are skipped). */
   now?: number;
+  /** Only ops queued at or before this outbox key: a cycle pushes what was waiting when it began. */
+  maxSeq?: number;
 }
 
 /**
- * The next ops to push, most urgent first, then oldest. Ops in retry backoff are skipped, and so are later ops of a row whose earlier op is in flight or in backoff: ops of
- * one row always go in order (earlier ops inherit the urgency of later ones when those are queued).
+ * The next ops to push: more urgent rows first, then older — and the ops of one row always in their queue
+ * order, whatever their priorities (an earlier op takes the urgency of the later ones of its row, see
+ * orderForPush): the server judges a later op against the row the earlier one left, so sending them out of
+ * order could lose the earlier one. Ops in retry backoff are skipped, and so are later ops of a row whose
+ * earlier op is in flight or in backoff. An op marked `alone` (its batch timed out) goes in a batch of
+ * its own.
  */
 export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
   const maxOps = limits.maxOps ?? 500;
   const maxBytes = limits.maxBytes ?? 1024 * 1024;
+  const maxSeq = limits.maxSeq ?? Number.POSITIVE_INFINITY;
   const now = limits.now ?? Date.now();
   const rowKey = (op: OutboxEntry) => `${op.table}\u0000${op.rowId}`;
   // One read of the whole queue in key (seq) order: IndexedDB answers that fastest; ordering by priority
@@ -30,14 +38,18 @@ export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<Ou
     if (op.state === 'inflight') blocked.add(rowKey(op));
     else pending.push(op);
   }
-  pending.sort((a, b) => a.priority - b.priority || (a.seq ?? 0) - (b.seq ?? 0));
   const batch: OutboxEntry[] = [];
   let bytes = 0;
-  for (const op of pending) {
+  for (const op of orderForPush(pending)) {
     if (batch.length >= maxOps) break;
     const key = rowKey(op);
     if (blocked.has(key)) continue;
-    if (op.nextAttemptAt > now) {
+    if (op.nextAttemptAt > now || (op.seq ?? 0) > maxSeq) {
+      blocked.add(key);
+      continue;
+    }
+    if (op.alone) {
+      if (batch.length === 0) return [op];
       blocked.add(key);
       continue;
     }
@@ -50,9 +62,24 @@ export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<Ou
 }
 
 /**
- * How many ops could be pushed now: what peekBatch would return without limits (pending, out of backoff,
- * not behind an earlier op of their row that is in flight or in backoff).
+ * How many ops could be pushed now: what peekBatch would return without size limits (pending, out of
+ * backoff, not behind an earlier op of their row that is in flight or in backoff).
  */
-export async function countReady(db: Dexie, now: number = Date.now()): Promise<number> {
-  return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY })).length;
+export async function countReady(db: Dexie, now: number = Date.now(), maxSeq?: number): Promise<number> {
+  return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY, ...(maxSeq !== undefined ? { maxSeq } : {}) })).length;
+}
+
+/**
+ * When the earliest op waiting out a retry backoff becomes sendable (ms since epoch) — possibly already
+ * past, when it came due while a cycle ran — or null when no op is in backoff.
+ */
+export async function nextRetryAt(db: Dexie): Promise<number | null> {
+  let earliest: number | null = null;
+  await outboxTable(db)
+    .where('state')
+    .equals('pending')
+    .each((op) => {
+      if (op.nextAttemptAt > 0 && (earliest === null || op.nextAttemptAt < earliest)) earliest = op.nextAttemptAt;
+    });
+  return earliest;
 }

@@ -1,20 +1,36 @@
 import type { Dexie } from 'dexie';
+import { assertFence } from '../fence';
+import { metaTable } from '../meta';
 import { outboxTable } from '../opsOfRows';
 
+/** Options of resetInflight. */
+export interface ResetInflightOptions {
+  /** Only these ops (default: every op in flight). */
+  opIds?: readonly string[];
+  /** Send these ops alone from now on (a batch holding them timed out). */
+  alone?: boolean;
+}
+
 /**
- * Puts every in-flight op back to pending, to be sent again: after a crash, or when a new holder takes the
- * sync lock (any op still in flight then belongs to a push that will never finish). Safe because the server
- * remembers applied op ids and answers a re-sent op `duplicate`. Returns how many were reset.
+ * Puts in-flight ops back to pending, to be sent again: after a crash, when a new holder takes the sync
+ * lock (any op still in flight then belongs to a push that will never finish), or when a push failed for
+ * reasons that are not the ops' fault. Safe because the server remembers every op's outcome and answers a
+ * re-sent op with it. Runs under the sync lock's fencing token: a tab whose lock was taken over cannot
+ * reset ops the new holder has in flight. Returns how many were reset.
  */
-export async function resetInflight(db: Dexie): Promise<number> {
+export async function resetInflight(db: Dexie, lockToken: number, options: ResetInflightOptions = {}): Promise<number> {
   const outbox = outboxTable(db);
-  return db.transaction('rw', outbox, () =>
-    outbox
+  const only = options.opIds ? new Set(options.opIds) : undefined;
+  return db.transaction('rw', [outbox, metaTable(db)], async () => {
+    await assertFence(db, lockToken);
+    return outbox
       .where('state')
       .equals('inflight')
+      .filter((op) => only === undefined || only.has(op.opId))
       .modify((op) => {
         op.state = 'pending';
         delete op.lockToken;
-      }),
-  );
+        if (options.alone) op.alone = true;
+      });
+  });
 }

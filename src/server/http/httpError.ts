@@ -4,7 +4,7 @@ import type { WireErrorCode } from '../../protocol/errorCodes';
 export class HttpError extends Error {
   override name = 'HttpError' as const;
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
     readonly code: WireErrorCode,
     message: string,
   ) {

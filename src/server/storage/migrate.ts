@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Storage } from './types';
 
 /**
@@ -38,7 +39,35 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'per-field stamps instead of vector clocks; database epoch',
+    // fv becomes { field: [v, device, at] } (the field's last write), plus "_row" for a deleted row's
+    // deletion. Existing rows take their last writer for every field: the best that is known.
+    sql: `
+      update chartsync_rows set fv = coalesce((select jsonb_object_agg(f.key, jsonb_build_array((f.value)::bigint, last_device, last_at)) from jsonb_each(fv) f), '{}'::jsonb)
+        || case when deleted then jsonb_build_object('_row', jsonb_build_array(v, last_device, last_at)) else '{}'::jsonb end;
+      alter table chartsync_rows drop column clock;
+      create table chartsync_meta (
+        key text primary key,
+        value text not null
+      )
+    `,
+  },
 ];
+
+/**
+ * The database's epoch: an id made once per database, carried in every cursor so that a cursor of another
+ * database (a wiped or replaced one) is never taken for this one's. Deleting the `epoch` row of
+ * `chartsync_meta` (after restoring a backup, say) makes a new one at the next start: every client then
+ * downloads everything again, keeping its unsent writes.
+ */
+export async function ensureEpoch(storage: Storage): Promise<string> {
+  const fresh = randomUUID().replace(/-/g, '').slice(0, 16);
+  await storage.query(`insert into chartsync_meta (key, value) values ('epoch', $1) on conflict (key) do nothing`, [fresh]);
+  const [row] = await storage.query<{ value: string }>(`select value from chartsync_meta where key = 'epoch'`);
+  return row!.value;
+}
 
 /** Brings the database schema up to the newest migration. */
 export async function migrate(storage: Storage): Promise<number> {

@@ -1,15 +1,14 @@
-import { classifyPush, fieldsChangedSince } from '../../core/conflict/detect';
+import { changedByOthers, ROW_STAMP, writesOf, type FieldStamp, type RowStamps } from '../../core/conflict/detect';
 import { lastWriter } from '../../core/conflict/lastWriter';
 import { resolveConflict } from '../../core/conflict/resolveConflict';
-import { resolvedClock } from '../../core/conflict/resolvedClock';
-import type { ConflictPolicies, ConflictPolicy, ConflictSide } from '../../core/conflict/types';
-import { mergeClocks } from '../../core/clock/vectorClock';
+import type { ConflictInput, ConflictPolicies, ConflictPolicy, ConflictSide, ConflictSideName } from '../../core/conflict/types';
 import { jsonEqual } from '../../core/json/jsonEqual';
-import type { JsonObject } from '../../core/json/types';
-import type { PushResult, WireOp, WireRow } from '../../protocol/schemas';
+import type { JsonObject, JsonValue } from '../../core/json/types';
+import { fieldTime } from '../../core/outbox/types';
+import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import type { StoredRow } from './types';
 
-/** The policy of tables without one: merge fields, last writer wins where both changed a field. */
+/** The policy of tables without one: merge fields, the later write of a field wins where both changed it. */
 export const DEFAULT_POLICY: ConflictPolicy = { strategy: 'field-merge' };
 
 /** What applyOps needs besides the ops and rows. */
@@ -17,6 +16,7 @@ export interface ApplyContext {
   policies: ConflictPolicies;
   /** Declared tables; ops of other tables are rejected. Undefined: any table. */
   tables?: readonly string[];
+  /** This server's name as the writer of merged values. */
   serverId: string;
   deviceId: string;
   role: string | null;
@@ -24,40 +24,41 @@ export interface ApplyContext {
   nextV: () => number;
 }
 
+/** The verdict on one op, before it is remembered. */
+export type OpOutcome = Pick<PushResult, 'opId' | 'status' | 'reason'>;
+
 /** The row key of a table and id. */
 export function rowKey(tbl: string, id: string): string {
   return `${tbl}\u0000${id}`;
 }
 
-/** A stored row as it travels: data plus `_v`, `_clock`, `_deleted`. */
-export function toWireRow(row: StoredRow): WireRow {
-  return { ...(row.deleted ? {} : row.data), id: row.id, _v: row.v, _clock: row.clock, _deleted: row.deleted } as WireRow;
+/** A stored row as it travels: data plus `_v` and `_deleted` (a deleted row's data stays on the server). */
+export function toWireChange(row: StoredRow): WireChange {
+  return { table: row.tbl, row: { ...(row.deleted ? {} : row.data), id: row.id, _v: row.v, _deleted: row.deleted } as WireChange['row'] };
 }
 
 /**
- * Applies a batch of ops, in order, to the rows they touch (`rows`, by rowKey; changed in place) — the
- * algorithm of DESIGN.md "Detection, precisely": an op whose clock dominates the stored one fast-forwards;
- * one the stored clock dominates is stale (answered with the current row, nothing changes); concurrent ones
- * are resolved by the table's policy (manual: answered `conflict`, nothing changes). Pure: no I/O.
- * Returns one result per op and the keys of the rows that changed.
+ * Applies a batch of ops, in order, to the rows they touch (`rows`, by rowKey; changed in place). For each
+ * op: the changes by other devices since its base version (changedByOthers) decide. None → fast-forward:
+ * apply it. Some → a conflict, resolved by the table's policy (manual: answered `conflict`, nothing
+ * changes). Pure: no I/O. Returns one outcome per op and the keys of the rows that changed.
  */
-export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, ctx: ApplyContext): { results: PushResult[]; changed: Set<string> } {
-  const results: PushResult[] = [];
+export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, ctx: ApplyContext): { results: OpOutcome[]; changed: Set<string> } {
+  const results: OpOutcome[] = [];
   const changed = new Set<string>();
   for (const op of ops) {
-    const key = rowKey(op.table, op.rowId);
     if (ctx.tables && !ctx.tables.includes(op.table)) {
       results.push({ opId: op.opId, status: 'rejected', reason: `UNKNOWN_TABLE: table "${op.table}" is not declared on this server (declared: ${ctx.tables.join(', ')})` });
       continue;
     }
+    const key = rowKey(op.table, op.rowId);
     const stored = rows.get(key);
     const outcome = stored ? applyToExisting(op, stored, ctx) : applyToMissing(op, ctx);
-    if (outcome.row && outcome.row !== stored) {
+    if (outcome.row) {
       rows.set(key, outcome.row);
       changed.add(key);
     }
-    const current = rows.get(key);
-    results.push({ opId: op.opId, status: outcome.status, ...(current ? { row: toWireRow(current) } : {}), ...(outcome.reason ? { reason: outcome.reason } : {}) });
+    results.push({ opId: op.opId, status: outcome.status, ...(outcome.reason ? { reason: outcome.reason } : {}) });
   }
   return { results, changed };
 }
@@ -66,67 +67,134 @@ type Outcome = { status: PushResult['status']; row?: StoredRow; reason?: string 
 
 function applyToMissing(op: WireOp, ctx: ApplyContext): Outcome {
   if (op.kind === 'update') return { status: 'rejected', reason: `ROW_NOT_FOUND: ${op.table}/${op.rowId} does not exist on the server; put the whole row to create it` };
-  if (op.kind === 'delete') return { status: 'applied' };
-  const v = ctx.nextV();
-  const data = { ...op.patch, id: op.rowId } as JsonObject;
-  return { status: 'applied', row: { tbl: op.table, id: op.rowId, data, v, clock: op.clock, fv: fieldVersions({}, {}, data, v), deleted: false, at: op.at, device: ctx.deviceId, role: ctx.role } };
+  const empty: StoredRow = { tbl: op.table, id: op.rowId, data: { id: op.rowId }, v: 0, stamps: {}, deleted: true, at: 0, device: ctx.deviceId, role: ctx.role };
+  // A delete of a row the server never had still leaves a tombstone: a create of the same id by a device
+  // that did not see this delete is then judged against it, not applied as if it never happened.
+  return { status: 'applied', row: fastForward(op, empty, ctx) };
 }
 
 function applyToExisting(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outcome {
-  switch (classifyPush(op.clock, stored.clock)) {
-    case 'stale':
-      return { status: 'applied', reason: 'stale: the server already has a newer version' };
-    case 'fast-forward':
-      return { status: 'applied', row: write(stored, opResult(op, stored), mergeClocks(stored.clock, op.clock), op.at, ctx) };
-    case 'conflict':
-      return resolve(op, stored, ctx);
+  const unseen = changedByOthers(stored.stamps, op.base?.v ?? 0, ctx.deviceId);
+  if (unseen.length === 0) {
+    if (op.kind === 'delete' && stored.deleted) return { status: 'applied', reason: 'already deleted' };
+    return { status: 'applied', row: fastForward(op, stored, ctx) };
   }
+  return resolve(op, stored, unseen, ctx);
 }
 
-// The row data the op alone would produce (undefined: deleted).
+// The fields an op writes: an update its patch; a put its changes against its base, or every field when
+// it never saw the row (it replaces whatever is there).
+function writtenFields(op: WireOp, stored: StoredRow): string[] {
+  if (op.kind === 'delete') return [];
+  if (op.kind === 'update') return Object.keys(op.patch);
+  if (op.base?.fields) return Object.keys(op.base.fields);
+  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.deleted ? {} : stored.data)])].filter((f) => f !== 'id');
+}
+
+// The row the op alone makes of the stored one (undefined: deleted). An update of a deleted row brings it
+// back with its last data.
 function opResult(op: WireOp, stored: StoredRow): JsonObject | undefined {
   if (op.kind === 'delete') return undefined;
-  if (op.kind === 'create') return { ...op.patch, id: op.rowId } as JsonObject;
-  return { ...(stored.deleted ? { id: op.rowId } : stored.data), ...op.patch } as JsonObject;
+  if (op.kind === 'create') return { ...op.patch, id: op.rowId };
+  return { ...stored.data, ...op.patch, id: op.rowId };
 }
 
-function write(stored: StoredRow, data: JsonObject | undefined, clock: StoredRow['clock'], at: number, ctx: ApplyContext): StoredRow {
+// Applies the op as it is (or, for a whole-row policy's winning edit, the writer's version of the row).
+function fastForward(op: WireOp, stored: StoredRow, ctx: ApplyContext, data: JsonObject | undefined = opResult(op, stored)): StoredRow {
   const v = ctx.nextV();
-  const next = data ?? { id: stored.id };
-  return { ...stored, data: next, v, clock, fv: fieldVersions(stored.fv, stored.deleted ? {} : stored.data, data ?? {}, v), deleted: data === undefined, at: Math.max(at, stored.at), device: ctx.deviceId, role: ctx.role };
+  const stamps: RowStamps = { ...stored.stamps };
+  const stamp = (at: number): FieldStamp => (op.writes && op.writes > 1 ? [v, ctx.deviceId, at, op.writes] : [v, ctx.deviceId, at]);
+  for (const field of writtenFields(op, stored)) stamps[field] = stamp(fieldTime(op, field));
+  if ((data === undefined) !== stored.deleted) stamps[ROW_STAMP] = stamp(op.kind === 'create' ? (op.putAt ?? op.at) : op.at);
+  return written(stored, data, stamps, v, op.at, ctx);
 }
 
-function fieldVersions(fv: Record<string, number>, before: JsonObject, after: JsonObject, v: number): Record<string, number> {
-  const out = { ...fv };
-  for (const field of new Set([...Object.keys(before), ...Object.keys(after)])) if (!jsonEqual(before[field], after[field])) out[field] = v;
-  return out;
+function written(stored: StoredRow, data: JsonObject | undefined, stamps: RowStamps, v: number, at: number, ctx: ApplyContext): StoredRow {
+  return { ...stored, data: data ?? stored.data, v, stamps, deleted: data === undefined, at: Math.max(at, stored.at), device: ctx.deviceId, role: ctx.role };
 }
 
-function resolve(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outcome {
+function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: ApplyContext): Outcome {
   const policy = ctx.policies[op.table] ?? DEFAULT_POLICY;
   const mine = opResult(op, stored);
-  const client: ConflictSide = { row: mine ?? {}, clock: op.clock, at: op.at, deviceId: ctx.deviceId, ...(ctx.role ? { role: ctx.role } : {}) };
-  const server: ConflictSide = { row: stored.deleted ? {} : stored.data, clock: stored.clock, at: stored.at, deviceId: stored.device, ...(stored.role ? { role: stored.role } : {}) };
-  const clock = resolvedClock(stored.clock, op.clock, ctx.serverId);
+  // The writer's version of the row: what whole-row policies put in place when the client wins.
+  const version = op.kind === 'update' && op.row ? { ...op.row, id: op.rowId } : mine;
+  const clientWrote = new Set(writtenFields(op, stored));
+  const baseRow = baseValues(op);
+  // Fields another writer changed since the base — unless it set them back to the value the client saw.
+  const serverWrote = unseen.filter((f) => f !== ROW_STAMP && !(baseRow.known.has(f) && jsonEqual(stored.data[f], baseRow.row[f])));
+  const client: ConflictSide = { row: version ?? {}, changed: [...clientWrote], at: op.at, deviceId: ctx.deviceId, fieldAt: Object.fromEntries([...clientWrote].map((f) => [f, fieldTime(op, f)])), writes: op.writes ?? 1, ...(ctx.role ? { role: ctx.role } : {}) };
+  const server: ConflictSide = {
+    row: stored.deleted ? {} : stored.data,
+    changed: serverWrote,
+    at: stored.at,
+    deviceId: stored.device,
+    fieldAt: Object.fromEntries(serverWrote.filter((f) => stored.stamps[f]).map((f) => [f, stored.stamps[f]![2]])),
+    fieldDevice: Object.fromEntries(serverWrote.filter((f) => stored.stamps[f]).map((f) => [f, stored.stamps[f]![1]])),
+    writes: writesOf(stored.stamps, unseen),
+    ...(stored.role ? { role: stored.role } : {}),
+  };
 
   // A deletion against an edit: no fields to merge, so the row is decided whole.
   if (mine === undefined || stored.deleted) {
+    if (mine === undefined && stored.deleted) return { status: 'applied', reason: 'already deleted' };
     if (policy.strategy === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
-    const clientWins = policy.strategy === 'client-wins' || (policy.strategy !== 'server-wins' && lastWriter(client, server) === 'client');
-    if (!clientWins) return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
-    return { status: 'applied', row: write(stored, mine, clock, op.at, ctx), reason: `resolved by ${policy.strategy}` };
+    if (wholeRowWinner(policy, { table: op.table, rowId: op.rowId, client, server }) === 'server') return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
+    const whole = policy.strategy !== 'field-merge' && policy.strategy !== 'custom' ? version : mine;
+    return { status: 'applied', row: fastForward(op, stored, ctx, whole), reason: `resolved by ${policy.strategy}` };
   }
 
-  const changedClient = op.kind === 'update' ? Object.keys(op.patch) : [...new Set([...Object.keys(mine), ...Object.keys(stored.data)])];
-  const resolution = resolveConflict(policy, {
-    table: op.table,
-    rowId: op.rowId,
-    base: { clock: op.base?.clock ?? {} },
-    client: { ...client, changed: changedClient },
-    server: { ...server, changed: fieldsChangedSince(stored.fv, op.base?.v ?? 0) },
-  });
+  const resolution = resolveConflict(policy, { table: op.table, rowId: op.rowId, ...(baseRow.known.size ? { base: { row: baseRow.row } } : {}), client, server });
   if (resolution.outcome === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
   const data = { ...resolution.row, id: op.rowId } as JsonObject;
-  if (jsonEqual(data, stored.data)) return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
-  return { status: 'applied', row: write(stored, data, clock, op.at, ctx), reason: `resolved by ${policy.strategy} (${resolution.winner})` };
+  const v = ctx.nextV();
+  const stamps = resolvedStamps(stored, data, version!, clientWrote, client, v, ctx.serverId, ctx.deviceId);
+  if (stamps === null) return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
+  return { status: 'applied', row: written(stored, data, stamps, v, op.at, ctx), reason: `resolved by ${policy.strategy} (${resolution.winner})` };
+}
+
+// The base values an op carries, as a partial row ([] = the field was absent).
+function baseValues(op: WireOp): { row: JsonObject; known: Set<string> } {
+  const row: JsonObject = {};
+  const fields = op.base?.fields ?? {};
+  for (const [field, value] of Object.entries(fields)) if (value.length === 1) row[field] = value[0] as JsonValue;
+  return { row, known: new Set(Object.keys(fields)) };
+}
+
+// Edit against delete, decided whole: the same winner the policy would pick for whole rows.
+function wholeRowWinner(policy: ConflictPolicy, input: ConflictInput): ConflictSideName {
+  switch (policy.strategy) {
+    case 'server-wins':
+      return 'server';
+    case 'client-wins':
+      return 'client';
+    case 'role-based':
+    case 'version-wins': {
+      const winner = resolveConflict(policy, input).winner;
+      return winner === 'merged' ? lastWriter(input.client, input.server) : winner;
+    }
+    default:
+      return lastWriter(input.client, input.server);
+  }
+}
+
+// Stamps after a resolution: a field that took the client's value carries the client's write (when it is
+// newer than what the field had), a merged one the server's name and the later of both times. Null when
+// neither the data nor any stamp changed.
+function resolvedStamps(stored: StoredRow, data: JsonObject, version: JsonObject, clientWrote: ReadonlySet<string>, client: ConflictSide, v: number, serverId: string, device: string): RowStamps | null {
+  const stamps: RowStamps = { ...stored.stamps };
+  let touched = false;
+  for (const field of new Set([...Object.keys(data), ...Object.keys(stored.data)])) {
+    if (field === 'id') continue;
+    const before = stored.stamps[field];
+    const clientAt = client.fieldAt?.[field] ?? client.at;
+    const fromClient = jsonEqual(data[field], version[field]);
+    let next: FieldStamp | undefined;
+    if (!jsonEqual(data[field], stored.data[field])) next = fromClient ? [v, device, clientAt] : [v, serverId, Math.max(clientAt, before?.[2] ?? 0)];
+    else if (fromClient && clientWrote.has(field) && clientAt > (before?.[2] ?? -1)) next = [v, device, clientAt];
+    if (next) {
+      stamps[field] = next;
+      touched = true;
+    }
+  }
+  return touched ? stamps : null;
 }

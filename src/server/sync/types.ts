@@ -1,18 +1,18 @@
-import type { VectorClock } from '../../core/clock/vectorClock';
+import type { RowStamps } from '../../core/conflict/detect';
 import type { JsonObject } from '../../core/json/types';
 
 /** A row as the server stores it (one per org, table and id). */
 export interface StoredRow {
   tbl: string;
   id: string;
+  /** The row's data; a deleted row keeps its last data (never sent), so an edit that wins against the delete brings it back whole. */
   data: JsonObject;
   /** The change sequence number of the row's last change. */
   v: number;
-  clock: VectorClock;
-  /** Per-field versions: the `v` at which each field last changed. */
-  fv: Record<string, number>;
+  /** Who changed each field (and the row's existence) last, at which version and write time. */
+  stamps: RowStamps;
   deleted: boolean;
-  /** Client ms, device and role of the last write (for last-write-wins and role-based). */
+  /** Client ms (the latest of all writes), device and role of the last write (row-level last-write-wins, role-based). */
   at: number;
   device: string;
   role: string | null;

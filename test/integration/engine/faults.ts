@@ -39,7 +39,7 @@ function abortable(ms: number, signal: AbortSignal | null | undefined): Promise<
 
 /**
  * Wraps fetch: a request may be dropped before it reaches the server, its response dropped after the
- * server committed (the retry must come back `duplicate`), answered 500 or 429 (Retry-After: 0), or held
+ * server committed (the retry must come back replayed), answered 500 or 429 (Retry-After: 0), or held
  * past the client's timeout. The live stream is left alone.
  */
 export function faultyFetch(seed: number, rates: FaultRates, slowMs = 0): FaultyFetch {

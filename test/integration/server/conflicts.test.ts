@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConflictPolicy } from '../../../src/core/conflict/types';
+import type { JsonObject } from '../../../src/core/json/types';
 import type { WireRow } from '../../../src/protocol/schemas';
 import type { SyncServer } from '../../../src/server/createSyncServer';
-import { clientFor, DRIVERS, freshOrg, op, startServer } from './harness';
+import { clientFor, DRIVERS, freshOrg, op, rowOf, startServer } from './harness';
 
 const policies: Record<string, ConflictPolicy> = {
   sw: { strategy: 'server-wins' },
@@ -10,9 +11,17 @@ const policies: Record<string, ConflictPolicy> = {
   lww: { strategy: 'last-write-wins' },
   vw: { strategy: 'version-wins' },
   rb: { strategy: 'role-based' },
-  fm: { strategy: 'field-merge', fields: { tags: 'union', hours: 'max' } },
+  fm: { strategy: 'field-merge', fields: { tags: 'union', hours: 'max', count: 'counter' } },
+  fmd: { strategy: 'field-merge' },
   man: { strategy: 'manual' },
 };
+
+const BASE_ROW = { id: 'r', title: 'base', tags: ['x'], hours: 1, notes: 'n' };
+
+/** The base values an update of `patch` over `row` carries. */
+function baseFields(row: JsonObject, patch: JsonObject): Record<string, [] | [JsonObject[string]]> {
+  return Object.fromEntries(Object.keys(patch).map((f) => [f, f in row ? [row[f]!] : []]));
+}
 
 describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
   let server: SyncServer;
@@ -23,18 +32,20 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
 
   /**
    * Device A and device B both saw version 1 of a row, then edited it offline; A pushes first, then B —
-   * B's op is concurrent with the stored row. Returns B's result and the row every replica then pulls.
+   * B's op did not see A's. Returns B's result and the row every replica then pulls.
    */
-  async function concurrentEdit(table: string, a: Record<string, unknown>, b: Record<string, unknown>, roles = { a: 'worker', b: 'worker' }) {
+  async function concurrentEdit(table: string, a: JsonObject, b: JsonObject, options: { roles?: { a: string; b: string }; at?: { a: number; b: number } } = {}) {
     const org = freshOrg();
+    const roles = options.roles ?? { a: 'worker', b: 'worker' };
+    const at = options.at ?? { a: 200, b: 300 };
     const alice = await clientFor(server, { org, user: 'alice', role: roles.a }, 'A');
     const bob = await clientFor(server, { org, user: 'bob', role: roles.b }, 'B');
-    const created = await alice.push([op({ table, rowId: 'r', patch: { id: 'r', title: 'base', tags: ['x'], hours: 1, notes: 'n' }, clock: { A: 1 }, at: 100 })], 'A');
-    const base = { v: created.results[0]!.row!._v, clock: { A: 1 } };
-    await alice.push([op({ table, rowId: 'r', kind: 'update', patch: a as never, base, clock: { A: 2 }, at: 200 })], 'A');
-    const result = (await bob.push([op({ table, rowId: 'r', kind: 'update', patch: b as never, base, clock: { A: 1, B: 1 }, at: 300 })], 'B')).results[0]!;
+    const created = await alice.push([op({ table, rowId: 'r', patch: BASE_ROW, at: 100 })], 'A');
+    const v = rowOf(created, 'r', table)!._v;
+    await alice.push([op({ table, rowId: 'r', kind: 'update', patch: a, row: { ...BASE_ROW, ...a }, base: { v, fields: baseFields(BASE_ROW, a) }, at: at.a })], 'A');
+    const answer = await bob.push([op({ table, rowId: 'r', kind: 'update', patch: b, row: { ...BASE_ROW, ...b }, base: { v, fields: baseFields(BASE_ROW, b) }, at: at.b })], 'B');
     const [change] = (await bob.pullAll(table)).filter((ch) => ch.row.id === 'r');
-    return { result, row: change!.row as WireRow };
+    return { result: answer.results[0]!, answered: rowOf(answer, 'r', table), row: change!.row as WireRow };
   }
 
   it('server-wins keeps the first write', async () => {
@@ -43,30 +54,32 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(row.title).toBe('A');
   });
 
-  it('client-wins takes the late writer\'s change over the server row', async () => {
+  it('client-wins puts the late writer\'s whole row in place', async () => {
     const { row } = await concurrentEdit('cw', { title: 'A', notes: 'A-notes' }, { title: 'B' });
-    expect(row).toMatchObject({ title: 'B', notes: 'A-notes' });
+    expect(row).toMatchObject({ title: 'B', notes: 'n' });
   });
 
-  it('last-write-wins takes the later write, and the resolved clock dominates both sides', async () => {
-    const { row } = await concurrentEdit('lww', { title: 'A' }, { title: 'B' });
-    expect(row.title).toBe('B');
-    expect(row._clock).toMatchObject({ A: 2, B: 1, server: 1 });
+  it('last-write-wins replaces the whole row with the later writer\'s version, losing the earlier writer\'s other fields', async () => {
+    const { row } = await concurrentEdit('lww', { title: 'A', notes: 'A-notes' }, { title: 'B' });
+    expect(row).toMatchObject({ title: 'B', notes: 'n' });
+    // The same pair pushed the other way round gives the same row: the outcome does not depend on who pushed first.
+    const swapped = await concurrentEdit('lww', { title: 'B' }, { title: 'A', notes: 'A-notes' }, { at: { a: 300, b: 200 } });
+    expect(swapped.row).toMatchObject({ title: 'B', notes: 'n' });
   });
 
-  it('version-wins takes the side with more changes since the base', async () => {
+  it('version-wins takes the side with more writes since the base', async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
-    const created = await alice.push([op({ table: 'vw', rowId: 'r', patch: { id: 'r', title: 'base' }, clock: { A: 1 }, at: 1 })], 'A');
-    const base = { v: created.results[0]!.row!._v, clock: { A: 1 } };
-    await alice.push([op({ table: 'vw', rowId: 'r', kind: 'update', patch: { title: 'A' }, base, clock: { A: 4 }, at: 1 })], 'A');
-    await bob.push([op({ table: 'vw', rowId: 'r', kind: 'update', patch: { title: 'B' }, base, clock: { A: 1, B: 1 }, at: 999 })], 'B');
+    const created = await alice.push([op({ table: 'vw', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A');
+    const v = rowOf(created, 'r', 'vw')!._v;
+    await alice.push([op({ table: 'vw', rowId: 'r', kind: 'update', patch: { title: 'A' }, base: { v }, at: 1, writes: 4 })], 'A');
+    await bob.push([op({ table: 'vw', rowId: 'r', kind: 'update', patch: { title: 'B' }, base: { v }, at: 999 })], 'B');
     expect((await bob.pullAll('vw'))[0]!.row.title).toBe('A');
   });
 
   it('role-based lets the owner win over a later worker', async () => {
-    const { row } = await concurrentEdit('rb', { title: 'owner' }, { title: 'worker' }, { a: 'owner', b: 'worker' });
+    const { row } = await concurrentEdit('rb', { title: 'owner' }, { title: 'worker' }, { roles: { a: 'owner', b: 'worker' } });
     expect(row.title).toBe('owner');
   });
 
@@ -77,37 +90,112 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect([...(row.tags as string[])].sort()).toEqual(['a', 'b', 'x']);
   });
 
+  it('field-merge union is a true three-way merge on the server: a removal on one side and an addition on the other both hold', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fm', rowId: 'r', patch: { id: 'r', tags: ['x', 'y'] }, at: 1 })], 'A'), 'r', 'fm')!._v;
+    await alice.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { tags: ['x'] }, base: { v, fields: { tags: [['x', 'y']] } }, at: 2 })], 'A');
+    await bob.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { tags: ['x', 'y', 'z'] }, base: { v, fields: { tags: [['x', 'y']] } }, at: 3 })], 'B');
+    expect([...((await bob.pullAll('fm'))[0]!.row.tags as string[])].sort()).toEqual(['x', 'z']);
+  });
+
+  it('field-merge counter on plain numbers adds both sides\' deltas from the base (10, +2 and +1 → 13)', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fm', rowId: 'r', patch: { id: 'r', count: 10 }, at: 1 })], 'A'), 'r', 'fm')!._v;
+    await alice.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { count: 12 }, base: { v, fields: { count: [10] } }, at: 2 })], 'A');
+    await bob.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { count: 11 }, base: { v, fields: { count: [10] } }, at: 3 })], 'B');
+    expect((await bob.pullAll('fm'))[0]!.row.count).toBe(13);
+  });
+
+  it('field-merge decides a colliding field by that field\'s own write time, kept through coalescing', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base', status: 'todo' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    // Bob wrote the title at t=20. Alice wrote the title at t=10 and the status at t=30: one coalesced op.
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'bob' }, base: { v, fields: { title: ['base'] } }, at: 20 })], 'B');
+    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice', status: 'done' }, base: { v, fields: { title: ['base'], status: ['todo'] } }, at: 30, fieldAt: { title: 10 } })], 'A');
+    expect((await bob.pullAll('fmd'))[0]!.row).toMatchObject({ title: 'bob', status: 'done' });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
-    const { result, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
+    const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');
-    expect(result.row).toMatchObject({ title: 'A' });
+    expect(answered).toMatchObject({ title: 'A' });
     expect(row.title).toBe('A');
   });
 
-  it('fast-forwards a device\'s second write while its first is in flight (stale base, dominating clock)', async () => {
+  it('fast-forwards a device\'s second write while its first is in flight (stale base, nothing unseen)', async () => {
     const c = await clientFor(server, { org: freshOrg() }, 'A');
-    const created = await c.push([op({ table: 'man', rowId: 'r', patch: { id: 'r', title: 'v1' }, clock: { A: 1 } })], 'A');
-    const base = { v: created.results[0]!.row!._v, clock: { A: 1 } };
-    await c.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { title: 'v2' }, base, clock: { A: 2 } })], 'A');
-    const second = await c.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { notes: 'more' }, base, clock: { A: 3 } })], 'A');
-    expect(second.results[0]).toMatchObject({ status: 'applied', row: { title: 'v2', notes: 'more' } });
-  });
-
-  it('answers an op the server has already superseded as applied, with the current row', async () => {
-    const c = await clientFor(server, { org: freshOrg() }, 'A');
-    await c.push([op({ table: 'lww', rowId: 'r', patch: { id: 'r', title: 'new' }, clock: { A: 5 } })], 'A');
-    const { results } = await c.push([op({ table: 'lww', rowId: 'r', kind: 'update', patch: { title: 'old' }, clock: { A: 2 } })], 'A');
-    expect(results[0]).toMatchObject({ status: 'applied', row: { title: 'new' }, reason: expect.stringMatching(/stale/) });
+    const v = rowOf(await c.push([op({ table: 'man', rowId: 'r', patch: { id: 'r', title: 'v1' } })], 'A'), 'r', 'man')!._v;
+    await c.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { title: 'v2' }, base: { v } })], 'A');
+    const second = await c.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { notes: 'more' }, base: { v } })], 'A');
+    expect(second.results[0]).toMatchObject({ status: 'applied' });
+    expect(rowOf(second, 'r', 'man')).toMatchObject({ title: 'v2', notes: 'more' });
   });
 
   it('decides a delete against a concurrent edit by the policy as a whole row', async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
-    const created = await alice.push([op({ table: 'lww', rowId: 'r', patch: { id: 'r', title: 'base' }, clock: { A: 1 }, at: 1 })], 'A');
-    const base = { v: created.results[0]!.row!._v, clock: { A: 1 } };
-    await alice.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base, clock: { A: 2 }, at: 10 })], 'A');
-    await bob.push([op({ table: 'lww', rowId: 'r', kind: 'update', patch: { title: 'edited later' }, base, clock: { A: 1, B: 1 }, at: 20 })], 'B');
+    const v = rowOf(await alice.push([op({ table: 'lww', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'lww')!._v;
+    await alice.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base: { v }, at: 10 })], 'A');
+    await bob.push([op({ table: 'lww', rowId: 'r', kind: 'update', patch: { title: 'edited later' }, base: { v }, at: 20 })], 'B');
     expect((await bob.pullAll('lww'))[0]!.row).toMatchObject({ title: 'edited later', _deleted: false });
+  });
+
+  it('an edit that wins against a concurrent delete brings the row back whole, not with the edited fields alone', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const full = { id: 'r', title: 'base', status: 'todo', assignee: 'ana', tags: ['x'] };
+    const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: full, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 10 })], 'A');
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'kept' }, base: { v, fields: { title: ['base'] } }, at: 20 })], 'B');
+    const [change] = await bob.pullAll('fmd');
+    expect(change!.row).toMatchObject({ ...full, title: 'kept', _deleted: false });
+  });
+
+  it('answers a replayed op with its first outcome — a conflict stays a conflict, a rejection a rejection', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'man', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'man')!._v;
+    await alice.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { title: 'A' }, base: { v }, at: 2 })], 'A');
+    const conflicting = op({ table: 'man', rowId: 'r', kind: 'update', patch: { title: 'B' }, base: { v }, at: 3 });
+    const rejected = op({ table: 'man', rowId: 'missing', kind: 'update', patch: { title: 'nope' }, base: { v } });
+    const first = await bob.push([conflicting, rejected], 'B');
+    const again = await bob.push([conflicting, rejected], 'B');
+    expect(first.results.map((r) => r.status)).toEqual(['conflict', 'rejected']);
+    expect(again.results).toEqual([
+      { ...first.results[0], replayed: true },
+      { ...first.results[1], replayed: true },
+    ]);
+    expect(rowOf(again, 'r', 'man')).toMatchObject({ title: 'A' });
+  });
+
+  it('answers a replayed op with the row as it is now, not as it was when the op first applied', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const created = op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 });
+    const v = rowOf(await alice.push([created], 'A'), 'r', 'fmd')!._v;
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 5 })], 'B');
+    const replay = await alice.push([created], 'A');
+    expect(replay.results[0]).toMatchObject({ status: 'applied', replayed: true });
+    expect(rowOf(replay, 'r', 'fmd')).toMatchObject({ _deleted: true });
+  });
+
+  it('answers each touched row once, however many ops of the push touched it', async () => {
+    const c = await clientFor(server, { org: freshOrg() }, 'A');
+    const ops = [op({ table: 'fmd', rowId: 'r', patch: { id: 'r', body: 'x'.repeat(1000) } })];
+    for (let i = 0; i < 20; i++) ops.push(op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { n: i }, base: { v: 0 } }));
+    const answer = await c.push(ops, 'A');
+    expect(answer.results).toHaveLength(21);
+    expect(answer.rows).toHaveLength(1);
+    expect(answer.rows[0]!.row).toMatchObject({ n: 19 });
   });
 });

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '../../../src/server/createSyncServer';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version';
-import type { PullResponse, PushResponse, WireOp } from '../../../src/protocol/schemas';
+import type { PullResponse, PushResponse, WireOp, WireRow } from '../../../src/protocol/schemas';
 
 export const SECRET = 'test-secret-that-is-long-enough-for-hs256';
 
@@ -77,8 +77,12 @@ export function op(partial: Partial<WireOp> & Pick<WireOp, 'rowId'>): WireOp {
     table: 'tasks',
     kind,
     ...(kind === 'delete' ? {} : { patch: { id: partial.rowId, title: `Task ${partial.rowId}` } }),
-    clock: { 'dev-1': opCounter },
     at: opCounter,
     ...partial,
   } as WireOp;
+}
+
+/** The row a push answered with for `rowId` (of `table`, default tasks). */
+export function rowOf(response: PushResponse, rowId: string, table = 'tasks'): WireRow | undefined {
+  return response.rows.find((change) => change.table === table && change.row.id === rowId)?.row;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeCursor } from '../../../src/protocol/cursor';
+import { decodeCursor, encodeCursor } from '../../../src/protocol/cursor';
 import type { SyncServer } from '../../../src/server/createSyncServer';
-import { clientFor, DRIVERS, freshOrg, op, startServer } from './harness';
+import { clientFor, DRIVERS, freshOrg, op, rowOf, startServer } from './harness';
 
 describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
   let server: SyncServer;
@@ -10,27 +10,27 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
   });
   afterAll(() => server?.close());
 
-  it('answers the same batch three times: applied once, then duplicate, changing nothing', async () => {
+  it('answers the same batch three times: applied once, then replayed, changing nothing', async () => {
     const c = await clientFor(server, { org: freshOrg() });
-    const batch = [op({ rowId: 'a' }), op({ rowId: 'b' }), op({ rowId: 'a', kind: 'update', patch: { title: 'A2' }, clock: { 'dev-1': 1_000_000 } })];
+    const batch = [op({ rowId: 'a' }), op({ rowId: 'b' }), op({ rowId: 'a', kind: 'update', patch: { title: 'A2' }, base: { v: 0 } })];
     const first = await c.push(batch);
     const second = await c.push(batch);
     const third = await c.push(batch);
     expect(first.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
     for (const again of [second, third]) {
-      expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
-      expect(again.results.map((r) => r.row)).toEqual(first.results.map((r) => r.row));
+      expect(again.results.map((r) => [r.status, r.replayed])).toEqual([['applied', true], ['applied', true], ['applied', true]]);
+      expect(again.rows).toEqual(first.rows);
       expect(again.cursor).toBe(first.cursor);
     }
     const changes = await c.pullAll();
     expect(changes.map((ch) => [ch.row.id, ch.row.title])).toEqual([['b', 'Task b'], ['a', 'A2']]);
   });
 
-  it('answers a repeated op inside one batch as a duplicate', async () => {
+  it('answers a repeated op inside one batch as a replay of its first outcome', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const create = op({ rowId: 'a' });
     const { results } = await c.push([create, create]);
-    expect(results.map((r) => r.status)).toEqual(['applied', 'duplicate']);
+    expect(results.map((r) => [r.status, r.replayed])).toEqual([['applied', undefined], ['applied', true]]);
   });
 
   it('pages through changes in cursor order with hasMore and a count of what remains', async () => {
@@ -54,10 +54,10 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
   it('sends deletions as tombstones', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const created = await c.push([op({ rowId: 'a' })]);
-    const { results } = await c.push([op({ rowId: 'a', kind: 'delete', clock: { 'dev-1': 10_000_000 } })]);
-    expect(results[0]?.row).toMatchObject({ id: 'a', _deleted: true });
+    const deleted = await c.push([op({ rowId: 'a', kind: 'delete', base: { v: rowOf(created, 'a')!._v } })]);
+    expect(rowOf(deleted, 'a')).toMatchObject({ id: 'a', _deleted: true });
     const changes = await c.pull({ cursor: created.cursor });
-    expect(changes.changes).toEqual([{ table: 'tasks', row: { id: 'a', _v: results[0]!.row!._v, _clock: { 'dev-1': 10_000_000 }, _deleted: true } }]);
+    expect(changes.changes).toEqual([{ table: 'tasks', row: { id: 'a', _v: rowOf(deleted, 'a')!._v, _deleted: true } }]);
   });
 
   it('filters pulls by table and keeps each org\'s rows to itself', async () => {
@@ -69,7 +69,7 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     expect((await acme.pullAll('notes')).map((ch) => ch.row.id)).toEqual(['n1']);
     expect((await globex.pullAll()).map((ch) => ch.row.title)).toEqual(['globex']);
     // Globex cannot write acme's row: its update lands on its own row of that id.
-    await globex.push([op({ rowId: 'same-id', kind: 'update', patch: { title: 'hijack' }, clock: { 'dev-1': 99_999_999 } })]);
+    await globex.push([op({ rowId: 'same-id', kind: 'update', patch: { title: 'hijack' }, base: { v: 99_999_999 } })]);
     expect((await acme.pullAll('tasks')).map((ch) => ch.row.title)).toEqual(['acme']);
   });
 
@@ -84,7 +84,7 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
       while (!done) {
         const page = await reader.pull({ ...(cursor ? { cursor } : {}), limit: 50 });
         for (const ch of page.changes) {
-          expect(ch.row._v).toBeGreaterThan(cursor ? decodeCursor(cursor) : 0);
+          expect(ch.row._v).toBeGreaterThan(decodeCursor(cursor)?.seq ?? 0);
           seen.set(ch.row.id, ch.row._v);
         }
         cursor = page.cursor;
@@ -93,7 +93,7 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     await Promise.all(
       writers.map(async (w, i) => {
         for (let round = 0; round < 15; round++) {
-          await w.push(Array.from({ length: 4 }, (_, k) => op({ rowId: `w${i}-r${round}-${k}`, clock: { [`device-${i}`]: round * 10 + k + 1 } })), `device-${i}`);
+          await w.push(Array.from({ length: 4 }, (_, k) => op({ rowId: `w${i}-r${round}-${k}` })), `device-${i}`);
         }
       }),
     );
@@ -115,7 +115,27 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     const c = await clientFor(server, { org: freshOrg() });
     const { cursor } = await c.push([op({ rowId: 'a' })]);
     const status = await (await c.fetch('/sync/status')).json();
-    expect(status).toMatchObject({ protocol: 1, cursor, policiesHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(status).toMatchObject({ protocol: 2, cursor, epoch: server.epoch, policiesHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(Math.abs(status.serverTime - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('refuses a cursor of another database, and one ahead of the head, with RESET_REQUIRED — never "nothing new"', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    await c.push([op({ rowId: 'a' })]);
+    const foreign = await c.fetch(`/sync/pull?cursor=${encodeCursor('otherdb', 1)}`);
+    expect(foreign.status).toBe(409);
+    expect((await foreign.json()).error.code).toBe('RESET_REQUIRED');
+    const ahead = await c.fetch(`/sync/pull?cursor=${encodeCursor(server.epoch, 1_000_000)}`);
+    expect(ahead.status).toBe(409);
+    expect((await ahead.json()).error).toMatchObject({ code: 'RESET_REQUIRED', message: expect.stringMatching(/ahead/) });
+  });
+
+  it('refuses a push whose base versions belong to another database with RESET_REQUIRED, applying nothing', async () => {
+    const org = freshOrg();
+    const c = await clientFor(server, { org });
+    const response = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: 2, deviceId: 'd', epoch: 'otherdb', ops: [op({ rowId: 'a' })] }) });
+    expect(response.status).toBe(409);
+    expect((await response.json()).error.code).toBe('RESET_REQUIRED');
+    expect(await c.pullAll()).toEqual([]);
   });
 });

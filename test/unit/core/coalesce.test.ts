@@ -3,21 +3,40 @@ import { describe, expect, it } from 'vitest';
 import { applyOp } from '../../../src/core/outbox/applyOp';
 import { coalesceOps } from '../../../src/core/outbox/coalesceOps';
 import { orderForPush } from '../../../src/core/outbox/orderForPush';
-import type { Op, OpKind } from '../../../src/core/outbox/types';
+import { fieldTime, type Op, type OpKind } from '../../../src/core/outbox/types';
 import type { JsonObject } from '../../../src/core/json/types';
 
 let n = 0;
 function op(kind: OpKind, patch?: JsonObject, extra: Partial<Op> = {}): Op {
   n += 1;
-  return { opId: `op${n}`, table: 'tasks', rowId: 'r1', kind, ...(patch ? { patch } : {}), clock: { d: n }, at: n, priority: 5, createdAt: n, ...extra };
+  return { opId: `op${n}`, table: 'tasks', rowId: 'r1', kind, ...(patch ? { patch } : {}), at: n, priority: 5, createdAt: n, ...extra };
 }
-const based = { base: { v: 4, clock: { s: 1 } } };
+const based = { base: { v: 4 } };
 
 describe('coalescing pending ops of one row', () => {
-  it('update + update merges the patches, keeping the first op id and base, taking the newer clock', () => {
+  it('update + update merges the patches, keeping the first op id and base, and each field\'s own write time', () => {
     const first = op('update', { title: 'a', status: 'todo' }, based);
     const second = op('update', { title: 'b' });
-    expect(coalesceOps(first, second)).toEqual({ ...first, patch: { title: 'b', status: 'todo' }, clock: second.clock, at: second.at });
+    expect(coalesceOps(first, second)).toEqual({ ...first, patch: { title: 'b', status: 'todo' }, at: second.at, fieldAt: { status: first.at }, writes: 2 });
+  });
+
+  it('regression: coalescing keeps older fields\' write times instead of stamping them with the newest', () => {
+    const t1 = op('update', { title: 'x' }, { base: { v: 4, fields: { title: ['old'] } }, at: 1000 });
+    const t3 = op('update', { status: 'done' }, { base: { v: 4, fields: { status: ['todo'] } }, at: 3000 });
+    const merged = coalesceOps(t1, t3);
+    expect(fieldTime(merged, 'title')).toBe(1000);
+    expect(fieldTime(merged, 'status')).toBe(3000);
+    expect(merged.base).toEqual({ v: 4, fields: { title: ['old'], status: ['todo'] } });
+    // A later write of the same field keeps the field's value before the first write as its base.
+    const again = coalesceOps(merged, op('update', { title: 'y' }, { base: { v: 4, fields: { title: ['x'] } }, at: 4000 }));
+    expect(again.base?.fields?.title).toEqual(['old']);
+    expect(fieldTime(again, 'title')).toBe(4000);
+  });
+
+  it('a put then an update keeps the put\'s time for the fields the update did not touch', () => {
+    const put = op('create', { id: 'r1', title: 'a', status: 'todo' }, { at: 1000 });
+    const merged = coalesceOps(put, op('update', { status: 'done' }, { at: 3000 }));
+    expect([fieldTime(merged, 'title'), fieldTime(merged, 'status'), fieldTime(merged, 'removedByThePut')]).toEqual([1000, 3000, 1000]);
   });
 
   it('create + update stays a create of the patched row', () => {
@@ -27,14 +46,16 @@ describe('coalescing pending ops of one row', () => {
     expect(merged?.base).toBeUndefined();
   });
 
-  it('create + delete of a row the server never saw leaves nothing to send', () => {
-    expect(coalesceOps(op('create', { id: 'r1' }), op('delete'))).toBeNull();
+  it('regression: create + delete of an id this device never saw is still a delete (another device may have created it)', () => {
+    const merged = coalesceOps(op('create', { id: 'r1' }), op('delete'));
+    expect(merged).toMatchObject({ kind: 'delete', priority: 1 });
+    expect(merged.base).toBeUndefined();
   });
 
   it('create (replacing a row the server has) + delete is still a delete', () => {
     const merged = coalesceOps(op('create', { id: 'r1' }, based), op('delete'));
     expect(merged?.kind).toBe('delete');
-    expect(merged?.base).toEqual(based.base);
+    expect(merged.base).toEqual(based.base);
   });
 
   it('update + delete becomes a delete at priority 1', () => {

@@ -1,37 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { incrementClock } from '../../../src/core/clock/vectorClock';
-import { classifyPush, fieldsChangedSince, threeWayDiff, versionMatches } from '../../../src/core/conflict/detect';
-import { resolvedClock } from '../../../src/core/conflict/resolvedClock';
-import { compareClocks } from '../../../src/core/clock/vectorClock';
+import { changedByOthers, ROW_STAMP, threeWayDiff, type RowStamps } from '../../../src/core/conflict/detect';
 
-describe('conflict detection', () => {
-  it('fast-forwards an op whose clock dominates or equals the stored one', () => {
-    expect(classifyPush({ a: 2 }, { a: 1 })).toBe('fast-forward');
-    expect(classifyPush({ a: 2 }, { a: 2 })).toBe('fast-forward');
-    expect(classifyPush({ a: 1 }, undefined)).toBe('fast-forward');
+describe('conflict detection by stamps', () => {
+  const stamps: RowStamps = { title: [7, 'a', 100], status: [9, 'b', 120], tags: [5, 'b', 90] };
+
+  it('finds nothing unseen when every change after the base is the device\'s own', () => {
+    // Device a wrote twice: op1 was applied at v7; op2 was written against v6, the last version a had seen.
+    expect(changedByOthers({ title: [7, 'a', 100], tags: [5, 'b', 90] }, 6, 'a')).toEqual([]);
   });
 
-  it('does not call a device\'s second in-flight write a conflict, though its base version is stale', () => {
-    // Device a wrote twice: op1 (clock a:1) was applied and made the row v7; op2 (clock a:2) was written
-    // against v6, the last version a had seen.
-    const stored = { a: 1 };
-    const op2 = incrementClock({ a: 1 }, 'a');
-    expect(versionMatches(6, 7)).toBe(false);
-    expect(classifyPush(op2, stored)).toBe('fast-forward');
+  it('lists fields other devices changed after the base version, in order', () => {
+    expect(changedByOthers(stamps, 6, 'a')).toEqual(['status']);
+    expect(changedByOthers(stamps, 0, 'a')).toEqual(['status', 'tags']);
+    expect(changedByOthers(stamps, 9, 'a')).toEqual([]);
   });
 
-  it('calls an op stale when the stored row has already seen it', () => {
-    expect(classifyPush({ a: 1 }, { a: 2, b: 1 })).toBe('stale');
+  it('counts a deletion or re-creation by another device as an unseen change of the row', () => {
+    expect(changedByOthers({ ...stamps, [ROW_STAMP]: [10, 'c', 130] }, 9, 'a')).toEqual([ROW_STAMP]);
   });
 
-  it('calls concurrent writes of two devices a conflict', () => {
-    const base = { s: 3 };
-    expect(classifyPush(incrementClock(base, 'a'), incrementClock(base, 'b'))).toBe('conflict');
-  });
-
-  it('lists fields the server changed after the op\'s base version', () => {
-    expect(fieldsChangedSince({ title: 3, status: 9, tags: 5 }, 5)).toEqual(['status']);
-    expect(fieldsChangedSince({ title: 3 }, 0)).toEqual(['title']);
+  it('stays bounded by the row\'s fields however many devices wrote it', () => {
+    let row: RowStamps = {};
+    for (let device = 0; device < 10_000; device++) row = { ...row, title: [device + 1, `d${device}`, device] };
+    expect(Object.keys(row)).toEqual(['title']);
+    expect(changedByOthers(row, 9_999, 'd9999')).toEqual([]);
+    expect(changedByOthers(row, 9_998, 'anyone')).toEqual(['title']);
   });
 
   it('splits a three-way diff into one-sided changes, agreements and collisions', () => {
@@ -44,14 +37,5 @@ describe('conflict detection', () => {
       agreed: ['status'],
       collisions: ['title'],
     });
-  });
-
-  it('gives a resolved row a clock that dominates both sides', () => {
-    const stored = { a: 2, s: 1 };
-    const op = { b: 1, s: 1 };
-    const clock = resolvedClock(stored, op, 's');
-    expect(compareClocks(clock, stored)).toBe('after');
-    expect(compareClocks(clock, op)).toBe('after');
-    expect(clock).toEqual({ a: 2, b: 1, s: 2 });
   });
 });

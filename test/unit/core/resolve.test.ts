@@ -9,16 +9,16 @@ import type { JsonObject } from '../../../src/core/json/types';
 const base = { id: 't1', title: 'Fix pump', status: 'todo', tags: ['a', 'b'], hours: 2, notes: 'Start', flag: false, done: 1, meta: { x: 1, y: 1 } };
 
 function side(row: JsonObject, over: Partial<ConflictSide> = {}): ConflictSide {
-  return { row, clock: { dev: 1 }, at: 100, deviceId: 'dev', ...over };
+  return { row, at: 100, deviceId: 'dev', ...over };
 }
 
 function input(client: JsonObject, server: JsonObject, over: { client?: Partial<ConflictSide>; server?: Partial<ConflictSide> } = {}): ConflictInput {
   return {
     table: 'tasks',
     rowId: 't1',
-    base: { row: base, clock: { s: 1 } },
-    client: side({ ...base, ...client }, { clock: { s: 1, c: 1 }, at: 200, deviceId: 'c', role: 'worker', ...over.client }),
-    server: side({ ...base, ...server }, { clock: { s: 1, w: 1 }, at: 100, deviceId: 'w', role: 'worker', ...over.server }),
+    base: { row: base },
+    client: side({ ...base, ...client }, { at: 200, deviceId: 'c', role: 'worker', ...over.client }),
+    server: side({ ...base, ...server }, { at: 100, deviceId: 'w', role: 'worker', ...over.server }),
   };
 }
 
@@ -45,8 +45,8 @@ describe('row-level strategies', () => {
     expect(resolveConflict({ strategy: 'last-write-wins' }, tie)).toMatchObject({ winner: 'server', row: { title: 'S' } });
   });
 
-  it('version-wins takes the side with more changes since the base', () => {
-    const busyServer = input({ title: 'C' }, { title: 'S' }, { server: { clock: { s: 1, w: 3 } } });
+  it('version-wins takes the side with more writes since the base', () => {
+    const busyServer = input({ title: 'C' }, { title: 'S' }, { server: { writes: 3 } });
     expect(resolveConflict({ strategy: 'version-wins' }, busyServer).winner).toBe('server');
     // Equal counts fall back to last-write-wins (the client wrote later).
     expect(resolveConflict({ strategy: 'version-wins' }, conflict).winner).toBe('client');
@@ -92,6 +92,12 @@ describe('field-merge', () => {
     expect(merge({}, input({ title: 'C' }, { title: 'S' })).row.title).toBe('C');
   });
 
+  it('lww decides each field by that field\'s own write time, not the row\'s newest write', () => {
+    // The client wrote the title at 50 and the status at 200; the server wrote the title at 100.
+    const i = input({ title: 'C', status: 'done' }, { title: 'S' }, { client: { fieldAt: { title: 50 } }, server: { fieldAt: { title: 100 } } });
+    expect(merge({}, i).row).toMatchObject({ title: 'S', status: 'done' });
+  });
+
   it('max and min keep the larger or smaller value', () => {
     expect(merge({ hours: 'max' }, input({ hours: 3 }, { hours: 5 })).row.hours).toBe(5);
     expect(merge({ hours: 'min' }, input({ hours: 3 }, { hours: 5 })).row.hours).toBe(3);
@@ -110,7 +116,7 @@ describe('field-merge', () => {
 
   it('union by id merges arrays of objects by their id', () => {
     const i = input({ tags: [{ id: 1, v: 'client' }, { id: 2 }] }, { tags: [{ id: 1, v: 'server' }, { id: 3 }] });
-    i.base = { row: { ...base, tags: [] }, clock: {} };
+    i.base = { row: { ...base, tags: [] } };
     const r = resolveConflict({ strategy: 'field-merge', fields: { tags: { rule: 'union', by: 'id' } } }, i);
     expect(r.row.tags).toEqual([{ id: 1, v: 'client' }, { id: 2 }, { id: 3 }]);
   });
@@ -161,9 +167,9 @@ describe('resolution properties', () => {
   const build = (a: { row: JsonObject; at: number; deviceId: string; role: string; bump: number }, b: typeof a): ConflictInput => ({
     table: 'tasks',
     rowId: 't1',
-    base: { row: { title: 'Fix pump', hours: 2, flag: false, tags: ['a', 'b'], extra: 0 }, clock: { s: 1 } },
-    client: { row: a.row, at: a.at, deviceId: a.deviceId, role: a.role, clock: { s: 1, [a.deviceId + 'c']: a.bump } },
-    server: { row: b.row, at: b.at, deviceId: b.deviceId, role: b.role, clock: { s: 1, [b.deviceId + 's']: b.bump } },
+    base: { row: { title: 'Fix pump', hours: 2, flag: false, tags: ['a', 'b'], extra: 0 } },
+    client: { row: a.row, at: a.at, deviceId: a.deviceId, role: a.role, writes: a.bump, fieldAt: { title: a.at + 1 } },
+    server: { row: b.row, at: b.at, deviceId: b.deviceId, role: b.role, writes: b.bump, fieldAt: { hours: b.at - 1 } },
   });
 
   it.each(policies.map((p, i) => [i, p.strategy, p] as const))('policy #%i (%s) gives the same row with the sides swapped', (_i, _name, policy) => {

@@ -3,16 +3,14 @@ import { isChartsyncError } from '../../../src/core/errors';
 import { freshIndexedDb, openTestStore, task } from './helpers';
 
 describe('local writes', () => {
-  it('writes the row and its op together, bumping this device\'s clock', async () => {
+  it('writes the row and its op together; a row never seen has no base', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t1'));
     const row = await store.db.table('tasks').get('t1');
-    expect(row).toMatchObject({ id: 't1', title: 'Task t1', _v: 0, _clock: { [store.deviceId]: 1 } });
+    expect(row).toMatchObject({ id: 't1', title: 'Task t1', _v: 0 });
     const [op] = await store.outbox.list();
-    expect(op).toMatchObject({ table: 'tasks', rowId: 't1', kind: 'create', patch: task('t1'), clock: { [store.deviceId]: 1 }, priority: 1, state: 'pending', attempts: 0 });
+    expect(op).toMatchObject({ table: 'tasks', rowId: 't1', kind: 'create', patch: task('t1'), priority: 1, state: 'pending', attempts: 0 });
     expect(op?.base).toBeUndefined();
-    await store.update('tasks', 't1', { tags: ['b'] });
-    expect((await store.db.table('tasks').get('t1'))._clock).toEqual({ [store.deviceId]: 2 });
   });
 
   it('records only the fields an update changes, with their priority', async () => {
@@ -21,20 +19,21 @@ describe('local writes', () => {
     await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
     await store.update('tasks', 't1', { title: 'Task t1', tags: ['x'] });
     const ops = await store.outbox.list();
-    expect(ops[1]).toMatchObject({ kind: 'update', patch: { tags: ['x'] }, priority: 4, base: { v: 0, clock: { [store.deviceId]: 1 } } });
+    // The op carries the field's value before the write (the base of a three-way merge) and the whole row.
+    expect(ops[1]).toMatchObject({ kind: 'update', patch: { tags: ['x'] }, priority: 4, base: { v: 0, fields: { tags: [['a']] } }, row: { ...task('t1'), tags: ['x'] } });
     // A write that changes nothing enqueues nothing.
     await store.update('tasks', 't1', { tags: ['x'] });
     await store.put('tasks', { ...(await store.db.table('tasks').get('t1')) });
     expect(await store.outbox.count()).toBe(2);
   });
 
-  it('deletes into a tombstone that keeps the version until the server confirms', async () => {
+  it('deletes into a tombstone that keeps the row\'s version', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t1'));
     await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
     await store.delete('tasks', 't1');
     expect(await store.db.table('tasks').get('t1')).toBeUndefined();
-    expect(await store.db.table('_tombstones').get(['tasks', 't1'])).toMatchObject({ table: 'tasks', id: 't1', _clock: { [store.deviceId]: 2 } });
+    expect(await store.db.table('_tombstones').get(['tasks', 't1'])).toMatchObject({ table: 'tasks', id: 't1', _v: 0 });
     expect((await store.outbox.list()).map((o) => o.kind)).toEqual(['create', 'delete']);
     // Deleting a row that is not there is a no-op.
     expect((await store.delete('tasks', 'nope')).changed).toBe(0);

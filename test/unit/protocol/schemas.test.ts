@@ -6,7 +6,7 @@ import { parseMessage } from '../../../src/protocol/parseMessage';
 import { createProtocolSchemas, protocolSchemas } from '../../../src/protocol/schemas';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version';
 
-const op = { opId: 'o1', table: 'tasks', rowId: 'r1', kind: 'update', patch: { title: 'x' }, base: { v: 3, clock: { d: 1 } }, clock: { d: 2 }, at: 1 };
+const op = { opId: 'o1', table: 'tasks', rowId: 'r1', kind: 'update', patch: { title: 'x' }, base: { v: 3, fields: { title: ['old'] } }, at: 1 };
 const push = (ops: unknown[]) => ({ protocol: PROTOCOL_VERSION, deviceId: 'dev-1', ops });
 
 function messageOf(fn: () => unknown): string {
@@ -21,7 +21,7 @@ function messageOf(fn: () => unknown): string {
 
 describe('push request validation', () => {
   it('accepts a well-formed push of every op kind', () => {
-    const ops = [op, { ...op, opId: 'o2', kind: 'create', patch: { id: 'r1', title: 'x' } }, { opId: 'o3', table: 'tasks', rowId: 'r1', kind: 'delete', clock: { d: 3 }, at: 2 }];
+    const ops = [op, { ...op, opId: 'o2', kind: 'create', patch: { id: 'r1', title: 'x' } }, { opId: 'o3', table: 'tasks', rowId: 'r1', kind: 'delete', at: 2 }];
     expect(parseMessage(protocolSchemas.pushRequest, push(ops), 'push request').ops).toHaveLength(3);
   });
 
@@ -35,9 +35,11 @@ describe('push request validation', () => {
     expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, rowId: 'x'.repeat(300) }]), 'push request'))).toContain('rowId is longer than 256 characters');
   });
 
-  it('rejects malformed clocks with the path of the bad counter', () => {
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, clock: { d: -1 } }]), 'push request'))).toContain('ops[0].clock.d: clock counters must not be negative');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, clock: { d: 1.5 } } }]), 'push request'))).toContain('ops[0].base.clock.d: clock counters must be integers');
+  it('rejects malformed base values and field times with the path of the bad entry', () => {
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, fieldAt: { title: -1 } }]), 'push request'))).toContain('ops[0].fieldAt.title: times must not be negative');
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: 'old' } } }]), 'push request'))).toContain('ops[0].base.fields.title: a base value is [] (the field was absent) or [value]');
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { _v: [1] } } }]), 'push request'))).toContain('reserved for sync metadata');
+    expect(parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: [], status: [null] } } }]), 'push request').ops[0]!.base?.fields).toEqual({ title: [], status: [null] });
   });
 
   it('rejects oversize batches, with a configurable limit', () => {
@@ -61,7 +63,7 @@ describe('push request validation', () => {
 
 describe('responses and events', () => {
   it('validates pull responses, rows with metadata and tombstones', () => {
-    const pull = { changes: [{ table: 'tasks', row: { id: 'r1', title: 'x', _v: 4, _clock: { d: 1 }, _deleted: false } }, { table: 'tasks', row: { id: 'r2', _v: 5, _clock: {}, _deleted: true } }], cursor: encodeCursor(5), hasMore: false };
+    const pull = { changes: [{ table: 'tasks', row: { id: 'r1', title: 'x', _v: 4, _deleted: false } }, { table: 'tasks', row: { id: 'r2', _v: 5, _deleted: true } }], cursor: encodeCursor('e1', 5), epoch: 'e1', hasMore: false };
     expect(parseMessage(protocolSchemas.pullResponse, pull, 'pull response').changes[1]?.row._deleted).toBe(true);
     expect(messageOf(() => parseMessage(protocolSchemas.pullResponse, { ...pull, hasMore: 'no' }, 'pull response'))).toContain('hasMore');
   });
@@ -74,15 +76,16 @@ describe('responses and events', () => {
 });
 
 describe('cursors', () => {
-  it('round-trip a change sequence and treat no cursor as the start', () => {
-    for (const seq of [0, 1, 35, 36, 123_456_789, Number.MAX_SAFE_INTEGER]) expect(decodeCursor(encodeCursor(seq))).toBe(seq);
-    expect(decodeCursor(undefined)).toBe(0);
-    expect(decodeCursor('')).toBe(0);
+  it('round-trip a database epoch and a change sequence, and treat no cursor as the start', () => {
+    for (const seq of [0, 1, 35, 36, 123_456_789, Number.MAX_SAFE_INTEGER]) expect(decodeCursor(encodeCursor('5f3a9c', seq))).toEqual({ epoch: '5f3a9c', seq });
+    expect(decodeCursor(undefined)).toBeNull();
+    expect(decodeCursor('')).toBeNull();
   });
 
-  it('refuse cursors the server never issued', () => {
-    for (const bad of ['42', 'c1.', 'c1.-3', 'c2.5', 'c1.zzzzzzzzzzzz']) expect(() => decodeCursor(bad)).toThrowError(/is not one this server issued/);
-    expect(() => encodeCursor(-1)).toThrowError(/non-negative/);
+  it('refuse cursors the server never issued, and cursors without an epoch', () => {
+    for (const bad of ['42', 'c1.5', 'c2.', 'c2.e1.-3', 'c2.5', 'c2.E1.5', 'c2.e1.zzzzzzzzzzzz']) expect(() => decodeCursor(bad)).toThrowError(/is not one this server issued/);
+    expect(() => encodeCursor('e1', -1)).toThrowError(/non-negative/);
+    expect(() => encodeCursor('Not-An-Epoch', 1)).toThrowError(/epoch/);
   });
 });
 

@@ -39,11 +39,11 @@ describe('the ky transport', () => {
       fetch: async (input, init) => {
         const request = input instanceof Request ? input : new Request(input, init);
         seen.push(request);
-        return json(200, { results: [], cursor: 'c1.0' });
+        return json(200, { results: [], rows: [], cursor: 'c2.e1.0', epoch: 'e1' });
       },
     });
-    const ops = Array.from({ length: 5 }, (_, i) => ({ opId: `o${i}`, table: 'tasks', rowId: `r${i}`, kind: 'delete' as const, clock: { d: 1 }, at: 1 }));
-    await transport.push({ protocol: 1, deviceId: 'd', ops });
+    const ops = Array.from({ length: 5 }, (_, i) => ({ opId: `o${i}`, table: 'tasks', rowId: `r${i}`, kind: 'delete' as const, at: 1 }));
+    await transport.push({ protocol: 2, deviceId: 'd', ops });
     expect(seen[0]!.headers.get('authorization')).toBe('Bearer abc');
     expect(seen[0]!.headers.get('content-encoding')).toBe('gzip');
     expect(seen[0]!.url).toBe('http://sync.test/sync/push');
