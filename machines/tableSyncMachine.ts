@@ -12,8 +12,6 @@ export interface TablePage {
   remaining?: number;
   /** Bytes received, for metrics. */
   bytes: number;
-  /** The server database's epoch the page came from. */
-  epoch?: string;
 }
 
 /** What `applyPage` reports: when it committed (ms since epoch). */

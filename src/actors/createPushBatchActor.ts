@@ -4,6 +4,7 @@ import { ChartsyncError, isChartsyncError } from '../core/errors';
 import type { LocalStore } from '../local/openLocalStore';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { PushResponse, WireChange, WireOp } from '../protocol/schemas';
+import { furthestCursor } from '../protocol/cursor';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Transport } from '../transport/types';
 
@@ -43,8 +44,8 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     let response: PushResponse;
     let bytes: number;
     try {
-      const epoch = await store.meta.epoch();
-      ({ response, bytes } = await transport.push({ protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(epoch ? { epoch } : {}), ops: batch.map(toWire) }, signal));
+      const cursor = furthestCursor(Object.values(await store.meta.cursors()));
+      ({ response, bytes } = await transport.push({ protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(cursor ? { cursor } : {}), ops: batch.map(toWire) }, signal));
     } catch (error) {
       await handleFailure(error, batch, token);
       if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0 };

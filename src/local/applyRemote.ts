@@ -9,8 +9,6 @@ import type { MetaEntry } from './types';
 export interface ApplyRemoteOptions {
   /** True on the last page of a first full download: marks the table complete in the same transaction. */
   complete?: boolean;
-  /** The server database's epoch the page came from, kept with the cursor. */
-  epoch?: string;
   now?: number;
 }
 
@@ -28,7 +26,6 @@ export async function applyRemote(db: Dexie, tables: Readonly<Record<string, str
     const stats = await applyServerRows(db, table, rows, options.now ?? Date.now());
     const entries: MetaEntry[] = [{ key: META_KEYS.cursor(table), value: cursor }];
     if (options.complete) entries.push({ key: META_KEYS.complete(table), value: true });
-    if (options.epoch !== undefined) entries.push({ key: META_KEYS.epoch, value: options.epoch });
     await meta.bulkPut(entries);
     return stats;
   });

@@ -8,8 +8,6 @@ export const META_KEYS = {
   snapshot: 'engineSnapshot',
   metrics: 'metrics',
   fence: 'lock:fence',
-  /** The server database epoch the cursors and base versions refer to. */
-  epoch: 'epoch',
   cursor: (table: string) => `cursor:${table}`,
   complete: (table: string) => `complete:${table}`,
   lease: (name: string) => `lease:${name}`,

@@ -84,8 +84,6 @@ export interface LocalStore {
   /** Forgets cursors and rows without unsent ops, keeping those ops, to download everything again (RESET_REQUIRED). */
   reset(): Promise<ResetStats>;
   readonly meta: {
-    /** The server database epoch the cursors refer to (undefined: never pulled). */
-    epoch(): Promise<string | undefined>;
     cursors(): Promise<Record<string, string | null>>;
     /** Tables that never completed a first full download. */
     needingInitial(): Promise<string[]>;
@@ -167,7 +165,6 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...opts }),
     reset: () => resetStore(db, tables),
     meta: {
-      epoch: () => getMeta<string>(db, META_KEYS.epoch),
       cursors: async () => {
         const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.cursor));
         return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));

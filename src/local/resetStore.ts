@@ -16,7 +16,7 @@ export interface ResetStats {
 /**
  * Prepares the store for downloading everything again after the server said RESET_REQUIRED (its data was
  * replaced, or the cursors are from another database): in ONE transaction, forgets every cursor, the
- * epoch and the "downloaded" flags; drops every row and tombstone that has no unsent op (the download
+ * "downloaded" flags; drops every row and tombstone that has no unsent op (the download
  * brings back what the server still has); and keeps every unsent op, re-based on "never seen" — their base
  * versions referred to the old data. An update becomes a put of the whole local row that still names only
  * the fields it changed: on a server that no longer has the row it re-creates it, on one that has it only
@@ -27,7 +27,7 @@ export async function resetStore(db: Dexie, tables: readonly string[]): Promise<
   const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
   const meta = metaTable(db);
   return db.transaction('rw', [outbox, tombstones, meta, ...tables.map((t) => db.table(t))], async () => {
-    await meta.bulkDelete([META_KEYS.epoch, ...tables.map(META_KEYS.cursor), ...tables.map(META_KEYS.complete)]);
+    await meta.bulkDelete([...tables.map(META_KEYS.cursor), ...tables.map(META_KEYS.complete)]);
     const ops = await outbox.toArray();
     const withOps = new Set(ops.map((op) => `${op.table}\u0000${op.rowId}`));
     let dropped = 0;

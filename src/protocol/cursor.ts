@@ -36,3 +36,13 @@ export function decodeCursor(cursor: string | null | undefined): CursorPosition 
   }
   return { epoch: match[1]!, seq };
 }
+
+/** The cursor furthest along of several (null when none): what a client has seen of the server at most. */
+export function furthestCursor(cursors: Iterable<string | null | undefined>): string | null {
+  let best: { cursor: string; seq: number } | null = null;
+  for (const cursor of cursors) {
+    const position = cursor ? decodeCursor(cursor) : null;
+    if (position && (best === null || position.seq > best.seq)) best = { cursor: cursor!, seq: position.seq };
+  }
+  return best?.cursor ?? null;
+}

@@ -79,8 +79,12 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
   const pushRequest = z.strictObject({
     protocol: z.literal(PROTOCOL_VERSION, { error: `protocol must be ${PROTOCOL_VERSION}` }),
     deviceId: id('deviceId'),
-    /** The database epoch the ops' base versions refer to (absent: the client has never pulled). */
-    epoch: epoch.optional(),
+    /**
+     * The furthest cursor the client has (absent: it has never pulled): its ops' base versions refer to
+     * that database and change sequence, so a server with another epoch, or behind it, answers
+     * RESET_REQUIRED instead of judging the ops against data they never saw.
+     */
+    cursor: z.string().optional(),
     ops: z.array(op).max(maxOps, { error: `a push carries at most ${maxOps} ops: send them in batches` }),
   });
 

@@ -109,12 +109,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     const request = parseMessage(schemas.pushRequest, body, 'push request');
     // Base versions of another database mean nothing here: the client must download again first.
-    if (request.epoch !== undefined && request.epoch !== deps.epoch) throw resetRequired('The ops were written against another database of this server (its data was replaced)');
+    const seen = decodeCursor(request.cursor);
+    if (seen && seen.epoch !== deps.epoch) throw resetRequired('The ops were written against another database of this server (its data was replaced)');
     request.ops.forEach((op, i) => {
       const size = op.kind === 'delete' ? 0 : JSON.stringify(op.patch).length;
       if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`);
     });
-    const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, request.ops, { policies: deps.policies, serverId: deps.serverId, ...(deps.tables ? { tables: deps.tables } : {}) });
+    const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, request.ops, { policies: deps.policies, serverId: deps.serverId, ...(deps.tables ? { tables: deps.tables } : {}) }, seen?.seq ?? 0);
     return c.json({ results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
   });
 

@@ -1,5 +1,6 @@
 import { rowChecksum } from '../../core/json/rowChecksum';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
+import { HttpError } from '../http/httpError';
 import type { Storage } from '../storage/types';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
@@ -40,14 +41,20 @@ export interface PushOutcome {
  * any snapshot a pull reads sees a gap-free prefix of the sequence. A pull's cursor can therefore safely be
  * "the largest number I have seen": nothing below it can appear later.
  *
+ * `seenSeq`: the change sequence of the client's furthest cursor (0: it never pulled).
+ *
  * Idempotent: every op's outcome (status and reason, not its row) is remembered by (org, op id); an op sent
  * again is answered with that first outcome and `replayed: true`, and changes nothing. Rows are answered as
  * they are after this push — never as they were when an op first applied, which a later change may have
  * superseded.
  */
-export async function pushOps(storage: Storage, caller: Caller, deviceId: string, ops: readonly WireOp[], options: PushOptions): Promise<PushOutcome> {
+export async function pushOps(storage: Storage, caller: Caller, deviceId: string, ops: readonly WireOp[], options: PushOptions, seenSeq = 0): Promise<PushOutcome> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [caller.org]);
+    const head = Number((await tx.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [caller.org]))[0]?.seq ?? 0);
+    // The client has seen changes this database does not have (restored from an older backup): its base
+    // versions refer to a history that is gone. It must download again before its ops can be judged.
+    if (seenSeq > head) throw new HttpError(409, 'RESET_REQUIRED', `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`);
     const remembered = new Map(
       (await tx.query<{ op_id: string; result: OpOutcome }>(`select op_id, result from chartsync_ops where org = $1 and op_id = any($2::text[])`, [caller.org, ops.map((op) => op.opId)])).map((r) => [r.op_id, r.result]),
     );
@@ -57,7 +64,6 @@ export async function pushOps(storage: Storage, caller: Caller, deviceId: string
       if (!remembered.has(op.opId) && !seen.has(op.opId)) fresh.push(op);
       seen.add(op.opId);
     }
-    const head = Number((await tx.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [caller.org]))[0]?.seq ?? 0);
     const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
     const rows = new Map<string, StoredRow>();
     const records = await tx.query<RowRecord>(

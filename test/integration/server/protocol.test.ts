@@ -130,12 +130,17 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     expect((await ahead.json()).error).toMatchObject({ code: 'RESET_REQUIRED', message: expect.stringMatching(/ahead/) });
   });
 
-  it('refuses a push whose base versions belong to another database with RESET_REQUIRED, applying nothing', async () => {
+  it('refuses a push written against another database, or against changes this one lost, with RESET_REQUIRED, applying nothing', async () => {
     const org = freshOrg();
     const c = await clientFor(server, { org });
-    const response = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: 2, deviceId: 'd', epoch: 'otherdb', ops: [op({ rowId: 'a' })] }) });
-    expect(response.status).toBe(409);
-    expect((await response.json()).error.code).toBe('RESET_REQUIRED');
-    expect(await c.pullAll()).toEqual([]);
+    const { cursor } = await c.push([op({ rowId: 'a' })]);
+    for (const seen of [encodeCursor('otherdb', 1), encodeCursor(server.epoch, 50)]) {
+      const response = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: 2, deviceId: 'd', cursor: seen, ops: [op({ rowId: 'b' })] }) });
+      expect(response.status).toBe(409);
+      expect((await response.json()).error.code).toBe('RESET_REQUIRED');
+    }
+    const ok = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: 2, deviceId: 'd', cursor, ops: [op({ rowId: 'c' })] }) });
+    expect(ok.status).toBe(200);
+    expect((await c.pullAll()).map((ch) => ch.row.id)).toEqual(['a', 'c']);
   });
 });

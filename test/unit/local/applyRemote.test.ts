@@ -9,9 +9,8 @@ describe('applying pulled rows', () => {
   it('writes a page and advances the cursor in one transaction, and re-applying it changes nothing', async () => {
     const store = await openTestStore();
     const page = [serverRow('a', 1), serverRow('b', 2)];
-    expect(await store.applyRemote('tasks', page, 'c2.e1.2', { epoch: 'e1' })).toEqual({ applied: 2, skipped: 0, rebased: 0 });
+    expect(await store.applyRemote('tasks', page, 'c2.e1.2')).toEqual({ applied: 2, skipped: 0, rebased: 0 });
     expect(await store.meta.cursors()).toEqual({ tasks: 'c2.e1.2', notes: null });
-    expect(await store.meta.epoch()).toBe('e1');
     expect(await store.db.table('tasks').get('b')).toMatchObject({ id: 'b', _v: 2 });
     expect(await store.applyRemote('tasks', page, 'c2.e1.2')).toEqual({ applied: 0, skipped: 2, rebased: 0 });
     expect(await store.outbox.count()).toBe(0);
@@ -150,12 +149,11 @@ describe('applying pulled rows', () => {
 describe('resetting after RESET_REQUIRED', () => {
   it('forgets cursors and rows without unsent ops, keeping the ops re-based on nothing seen', async () => {
     const store = await openTestStore();
-    await store.applyRemote('tasks', [serverRow('a', 1), serverRow('b', 2), serverRow('gone', 3, {}, true)], 'c2.e1.3', { epoch: 'e1', complete: true });
+    await store.applyRemote('tasks', [serverRow('a', 1), serverRow('b', 2), serverRow('gone', 3, {}, true)], 'c2.e1.3', { complete: true });
     await store.update('tasks', 'a', { title: 'mine' });
     await store.put('tasks', task('new'));
     expect(await store.reset()).toEqual({ dropped: 1, kept: 2 });
     expect(await store.meta.cursors()).toEqual({ tasks: null, notes: null });
-    expect(await store.meta.epoch()).toBeUndefined();
     expect(await store.meta.needingInitial()).toEqual(['tasks', 'notes']);
     expect((await store.db.table('tasks').toArray()).map((r) => r.id).sort()).toEqual(['a', 'new']);
     const ops = await store.outbox.list();
