@@ -1,8 +1,9 @@
 import type { Dexie, Table } from 'dexie';
 import type { WireRow } from '../protocol/schemas';
 import { opsByPointer, outboxTable } from './opsOfRows';
+import type { ConflictPolicy } from '../core/conflict/types';
 import { reconcileRow, type ReconcileMode } from './reconcileRow';
-import type { LocalRow, Tombstone } from './types';
+import type { LocalRow, OutboxEntry, Tombstone } from './types';
 
 /** Counts of what applying server rows did. */
 export interface ApplyStats {
@@ -18,7 +19,7 @@ export interface ApplyStats {
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
  * Must run inside a transaction that covers the table, `_outbox` and `_tombstones`.
  */
-export async function applyServerRows(db: Dexie, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull'): Promise<ApplyStats> {
+export async function applyServerRows(db: Dexie, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull', policy?: ConflictPolicy): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: 0, skipped: 0, rebased: 0 };
   if (rows.length === 0) return stats;
   const rowsTable = db.table(table) as Table<LocalRow, string>;
@@ -36,14 +37,16 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
   const deleteRows: string[] = [];
   const putTombs: Tombstone[] = [];
   const deleteTombs: Array<[string, string]> = [];
+  const putOps: OutboxEntry[] = [];
   ids.forEach((id, i) => {
-    const result = reconcileRow(table, locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], now, mode);
+    const result = reconcileRow(table, locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], { now, mode, ...(policy ? { policy } : {}) });
     if (result.row === undefined && result.tomb === undefined) {
       stats.skipped += 1;
       return;
     }
     stats.applied += 1;
     if (result.rebased) stats.rebased += 1;
+    if (result.ops) putOps.push(...result.ops);
     // A row that still has ops keeps pointing at its newest one.
     const pointer = ops.has(id) ? (locals[i]?._op ?? tombs[i]?._op) : undefined;
     if (result.row) putRows.push(pointer === undefined ? result.row : { ...result.row, _op: pointer });
@@ -56,6 +59,7 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
     deleteRows.length ? rowsTable.bulkDelete(deleteRows) : undefined,
     putTombs.length ? tombstones.bulkPut(putTombs) : undefined,
     deleteTombs.length ? tombstones.bulkDelete(deleteTombs) : undefined,
+    putOps.length ? outboxTable(db).bulkPut(putOps) : undefined,
   ]);
   return stats;
 }

@@ -1,5 +1,6 @@
 import type { Dexie } from 'dexie';
 import { ChartsyncError } from '../core/errors';
+import type { ConflictPolicy } from '../core/conflict/types';
 import type { WireRow } from '../protocol/schemas';
 import { applyServerRows, type ApplyStats } from './applyChanges';
 import { META_KEYS, metaTable } from './meta';
@@ -10,6 +11,8 @@ export interface ApplyRemoteOptions {
   /** True on the last page of a first full download: marks the table complete in the same transaction. */
   complete?: boolean;
   now?: number;
+  /** The table's declared conflict policy (its merge rules apply when rebasing unsent ops). */
+  policy?: ConflictPolicy;
 }
 
 /**
@@ -23,7 +26,7 @@ export async function applyRemote(db: Dexie, tables: Readonly<Record<string, str
   }
   const meta = metaTable(db);
   return db.transaction('rw', [db.table(table), db.table('_outbox'), db.table('_tombstones'), meta], async () => {
-    const stats = await applyServerRows(db, table, rows, options.now ?? Date.now());
+    const stats = await applyServerRows(db, table, rows, options.now ?? Date.now(), 'pull', options.policy);
     const entries: MetaEntry[] = [{ key: META_KEYS.cursor(table), value: cursor }];
     if (options.complete) entries.push({ key: META_KEYS.complete(table), value: true });
     await meta.bulkPut(entries);

@@ -1,4 +1,5 @@
 import Dexie from 'dexie';
+import type { ConflictPolicies } from '../core/conflict/types';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
 import type { WireChange, WireRow } from '../protocol/schemas';
@@ -35,6 +36,8 @@ export interface LocalStoreOptions {
   now?: () => number;
   /** Called after every committed local write (the engine's debounced sync trigger). */
   onWrite?: (table: string, ids: readonly string[]) => void;
+  /** The conflict policies the server applies, as the app declares them: merge rules apply when rebasing unsent ops over pulled rows. */
+  conflicts?: ConflictPolicies;
   /** Retry policy of failed ops. @default 1 s doubling to 60 s, dead-lettered after 10 attempts */
   retry?: Pick<FailOptions, 'retryBaseMs' | 'retryMaxMs' | 'maxAttempts'>;
 }
@@ -147,7 +150,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
       count: () => outboxTable(db).count(),
       list: () => outboxTable(db).orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
-      ack: (acks, rows, token) => ackOps(db, tables, acks, rows, token, now()),
+      ack: (acks, rows, token) => ackOps(db, tables, acks, rows, token, now(), options.conflicts),
       fail: (opIds, failure, token, opts) => failOps(db, opIds, failure, token, { now: now(), ...options.retry, ...opts }),
       nextRetryAt: () => nextRetryAt(db),
       resetInflight: (token, opts) => resetInflight(db, token, opts),
@@ -162,7 +165,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
       record: (conflicts, token) => recordConflicts(db, tables, conflicts, token, now()),
       remove: (id) => removeConflict(db, id),
     },
-    applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...opts }),
+    applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...(options.conflicts?.[table] ? { policy: options.conflicts[table] } : {}), ...opts }),
     reset: () => resetStore(db, tables),
     meta: {
       cursors: async () => {

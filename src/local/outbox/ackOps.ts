@@ -1,4 +1,5 @@
 import type { Dexie, Table } from 'dexie';
+import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
 import { applyServerRows } from '../applyChanges';
 import { assertFence } from '../fence';
@@ -20,7 +21,7 @@ export interface OpAck {
  * sent again). Where a row has no other unsent op it becomes the server's version — even at the version
  * it already had, since the answer is the outcome of our own op; otherwise later ops are rebased over it.
  */
-export async function ackOps(db: Dexie, tables: readonly string[], acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, now: number = Date.now()): Promise<number> {
+export async function ackOps(db: Dexie, tables: readonly string[], acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, now: number = Date.now(), policies: ConflictPolicies = {}): Promise<number> {
   if (acks.length === 0) return 0;
   const outbox = outboxTable(db);
   const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
@@ -38,7 +39,7 @@ export async function ackOps(db: Dexie, tables: readonly string[], acks: readonl
       if (!acked.has(`${table}\u0000${row.id}`) || !tables.includes(table)) continue;
       rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
     }
-    for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack');
+    for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack', policies[table]);
     return entries.length;
   });
 }

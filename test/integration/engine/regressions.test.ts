@@ -226,6 +226,30 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     }
   });
 
+  it('a counter incremented again after a pull rebased its unsent increment is counted once per increment (10 +2 +1 +1 → 14)', async () => {
+    const org = freshOrg();
+    const script = scriptedFetch();
+    const conflicts = { merge: { strategy: 'field-merge' as const, fields: { count: 'counter' as const } } };
+    const a = await device(org, 'ana', { script, conflicts, retry: { retryBaseMs: 1500, retryMaxMs: 1500, maxAttempts: 50 } });
+    const b = await device(org, 'ben', { conflicts });
+    await a.table('merge').put({ id: 'r', count: 10 });
+    await a.sync();
+    await b.sync();
+    // Ana's +2 is refused once (503) and waits out a backoff; Ben's +1 lands meanwhile; Ana's pull rebases.
+    script.on('push', { status: 503 });
+    await a.table('merge').update('r', { count: 12 });
+    await eventually(async () => (await a.outbox.list()).some((o) => o.nextAttemptAt > 0), 3000, 'ana\'s push to be refused');
+    await b.table('merge').update('r', { count: 11 });
+    await b.sync();
+    // Ana's pull, while her increment waits: the row shows both increments at once.
+    await a.sync();
+    expect((await a.table('merge').get('r'))!.count).toBe(13);
+    await a.table('merge').update('r', { count: 14 });
+    await eventually(async () => (await a.outbox.count()) === 0, 5000, 'ana\'s increments to go out');
+    await b.sync();
+    for (const e of [a, b]) expect((await e.table('merge').get('r'))!.count).toBe(14);
+  });
+
   it('a row written by 300 devices stays pullable: its metadata is bounded by its fields, not its writers', async () => {
     const org = freshOrg();
     const first = await clientFor(server, { org, user: 'u0' }, 'd0');
