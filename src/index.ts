@@ -67,6 +67,7 @@ export { newId } from './core/ids/newId';
 export { bucketHashes, bucketOf } from './core/checksum/bucketHashes';
 export { openLocalStore, createLocalDatabase } from './local/openLocalStore';
 export type { LocalStore, LocalStoreOptions } from './local/openLocalStore';
+export type { RowWrite, WriteResult } from './local/writeRows';
 export type { TableSchemas } from './local/schema';
 export type { ConflictRecord, DeadLetter, LocalRow, OutboxEntry } from './local/types';
 export { createKyTransport } from './transport/createKyTransport';

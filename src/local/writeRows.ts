@@ -22,12 +22,23 @@ export interface WriteContext {
   now: () => number;
 }
 
+/** One row a write changed: its data just before and just after (null: absent or deleted). */
+export interface RowWrite {
+  id: string;
+  before: JsonObject | null;
+  after: JsonObject | null;
+}
+
 /** What a write did. */
 export interface WriteResult {
   /** Rows changed (writes that changed nothing are not counted). */
   changed: number;
   /** Ids of the changed rows. */
   ids: string[];
+  /** The write's time (ms since epoch), as its ops carry it. */
+  at: number;
+  /** Each change, in order, with the row's data before and after it, as the write's transaction saw them. */
+  changes: RowWrite[];
 }
 
 type Prepared = { kind: 'put'; id: string; data: JsonObject } | { kind: 'update'; id: string; patch: JsonObject } | { kind: 'delete'; id: string };
@@ -65,7 +76,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${Object.keys(ctx.tables).join(', ')}).`, { context: { table } });
   }
   const prepared = changes.map((change) => prepare(table, change));
-  if (prepared.length === 0) return { changed: 0, ids: [] };
+  if (prepared.length === 0) return { changed: 0, ids: [], at: ctx.now(), changes: [] };
   const rowsTable = ctx.db.table(table) as Table<LocalRow, string>;
   const outbox = ctx.db.table('_outbox') as Table<OutboxEntry, number>;
   const tombstones = ctx.db.table('_tombstones') as Table<Tombstone, [string, string]>;
@@ -93,6 +104,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const dirtyTombs = new Set<string>();
     const dirtyOps = new Set<OutboxEntry>();
     const changedIds: string[] = [];
+    const rowWrites: RowWrite[] = [];
     const now = ctx.now();
 
     for (const change of prepared) {
@@ -130,6 +142,8 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       dirtyRows.add(id);
       dirtyTombs.add(id);
       changedIds.push(id);
+      const after = rows.get(id);
+      rowWrites.push({ id, before: current ? (stripMeta(current) as JsonObject) : null, after: after ? (stripMeta(after) as JsonObject) : null });
 
       const last = newest.get(id);
       if (last && last.state === 'pending' && last.attempts === 0) {
@@ -176,7 +190,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     if (deleteRows.length) await rowsTable.bulkDelete(deleteRows);
     if (putTombs.length) await tombstones.bulkPut(putTombs);
     if (deleteTombs.length) await tombstones.bulkDelete(deleteTombs);
-    return { changed: changedIds.length, ids: changedIds };
+    return { changed: changedIds.length, ids: changedIds, at: now, changes: rowWrites };
   });
 }
 

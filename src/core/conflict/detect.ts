@@ -9,11 +9,23 @@ import type { JsonObject } from '../json/types';
  */
 export type FieldStamp = [v: number, device: string, at: number, writes?: number];
 
-/** A row's stamps: one per field it ever had, plus ROW_STAMP for its creation, deletion and re-creation. */
+/**
+ * A row's stamps: one per field it has had since its last whole-row put, ROW_STAMP for its creation,
+ * deletion and re-creation, and PUT_STAMP for its last whole-row put (a field with no stamp of its own was
+ * written by that put: set, or removed).
+ */
 export type RowStamps = Record<string, FieldStamp>;
 
 /** The stamp key of a row's existence (app fields never start with `_`). */
 export const ROW_STAMP = '_row';
+
+/** The stamp key of a row's last whole-row put: it stands for every field without a stamp of its own. */
+export const PUT_STAMP = '_put';
+
+/** The stamp of the last write of `field`: its own, or the whole-row put's that covers it. */
+export function fieldStamp(stamps: Readonly<RowStamps>, field: string): FieldStamp | undefined {
+  return stamps[field] ?? stamps[PUT_STAMP];
+}
 
 /**
  * What a pushed op did not see: the fields (and ROW_STAMP) that devices other than `device` changed after

@@ -106,7 +106,10 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
     const c = input.client.row[field];
     const s = input.server.row[field];
     let value: JsonValue | undefined;
-    if (jsonEqual(c, s)) {
+    const rule = policy.fields?.[field] ?? policy.default ?? 'lww';
+    // Equal values agree — except for a counter, where two sides that each added 2 mean +4.
+    const counted = ruleName(rule) === 'counter' && (clientChanged?.has(field) ?? true) && (serverChanged?.has(field) ?? true);
+    if (jsonEqual(c, s) && !counted) {
       value = s;
     } else {
       // Unknown change sets (no base) count as changed: the fields then collide and the rule decides.
@@ -121,7 +124,6 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
         fields[field] = { from: 'server' };
         fromServer += 1;
       } else {
-        const rule = policy.fields?.[field] ?? policy.default ?? 'lww';
         value = mergeField(rule, { field, base: baseRow?.[field], client: c, server: s, lwwWinner: lastFieldWriter(input.client, input.server, field), input });
         const source: FieldSource = jsonEqual(value, c) ? { from: 'client' } : jsonEqual(value, s) ? { from: 'server' } : { from: 'merged', rule: ruleName(rule) };
         // A merged value takes something from both sides.

@@ -1,4 +1,4 @@
-import { changedByOthers, ROW_STAMP, writesOf, type FieldStamp, type RowStamps } from '../../core/conflict/detect';
+import { changedByOthers, fieldStamp, PUT_STAMP, ROW_STAMP, writesOf, type FieldStamp, type RowStamps } from '../../core/conflict/detect';
 import { lastWriter } from '../../core/conflict/lastWriter';
 import { resolveConflict } from '../../core/conflict/resolveConflict';
 import type { ConflictInput, ConflictPolicies, ConflictPolicy, ConflictSide, ConflictSideName } from '../../core/conflict/types';
@@ -104,7 +104,13 @@ function fastForward(op: WireOp, stored: StoredRow, ctx: ApplyContext, data: Jso
   const v = ctx.nextV();
   const stamps: RowStamps = { ...stored.stamps };
   const stamp = (at: number): FieldStamp => (op.writes && op.writes > 1 ? [v, ctx.deviceId, at, op.writes] : [v, ctx.deviceId, at]);
-  for (const field of writtenFields(op, stored)) stamps[field] = stamp(fieldTime(op, field));
+  if (op.kind === 'create' && !op.base?.fields && data) {
+    // A whole-row put writes every field: those it has, and the removal of all others (any field, even
+    // one only a concurrent write will bring). Its own stamp stands for the fields it does not have.
+    for (const field of Object.keys(stamps)) if (field !== ROW_STAMP && !(field in data)) delete stamps[field];
+    stamps[PUT_STAMP] = stamp(op.putAt ?? op.at);
+  }
+  for (const field of writtenFields(op, stored)) if (!(op.kind === 'create' && !op.base?.fields && data && !(field in data))) stamps[field] = stamp(fieldTime(op, field));
   if ((data === undefined) !== stored.deleted) stamps[ROW_STAMP] = stamp(op.kind === 'create' ? (op.putAt ?? op.at) : op.at);
   return written(stored, data, stamps, v, op.at, ctx);
 }
@@ -120,16 +126,23 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   const version = op.kind === 'update' && op.row ? { ...op.row, id: op.rowId } : mine;
   const clientWrote = new Set(writtenFields(op, stored));
   const baseRow = baseValues(op);
-  // Fields another writer changed since the base — unless it set them back to the value the client saw.
-  const serverWrote = unseen.filter((f) => f !== ROW_STAMP && !(baseRow.known.has(f) && jsonEqual(stored.data[f], baseRow.row[f])));
+  // Fields another writer changed since the base: by a stamp of their own, or by a whole-row put.
+  const baseV = op.base?.v ?? 0;
+  const candidates = new Set([...clientWrote, ...Object.keys(stored.stamps), ...Object.keys(stored.deleted ? {} : stored.data)]);
+  const serverWrote = [...candidates].filter((f) => {
+    if (f === ROW_STAMP || f === PUT_STAMP || f === 'id') return false;
+    const s = fieldStamp(stored.stamps, f);
+    return s !== undefined && s[0] > baseV && s[1] !== ctx.deviceId;
+  });
+  const serverStamp = (f: string) => fieldStamp(stored.stamps, f)!;
   const client: ConflictSide = { row: version ?? {}, changed: [...clientWrote], at: op.at, deviceId: ctx.deviceId, fieldAt: Object.fromEntries([...clientWrote].map((f) => [f, fieldTime(op, f)])), writes: op.writes ?? 1, ...(ctx.role ? { role: ctx.role } : {}) };
   const server: ConflictSide = {
     row: stored.deleted ? {} : stored.data,
     changed: serverWrote,
     at: stored.at,
     deviceId: stored.device,
-    fieldAt: Object.fromEntries(serverWrote.filter((f) => stored.stamps[f]).map((f) => [f, stored.stamps[f]![2]])),
-    fieldDevice: Object.fromEntries(serverWrote.filter((f) => stored.stamps[f]).map((f) => [f, stored.stamps[f]![1]])),
+    fieldAt: Object.fromEntries(serverWrote.map((f) => [f, serverStamp(f)[2]])),
+    fieldDevice: Object.fromEntries(serverWrote.map((f) => [f, serverStamp(f)[1]])),
     writes: writesOf(stored.stamps, unseen),
     ...(stored.role ? { role: stored.role } : {}),
   };
@@ -185,7 +198,7 @@ function resolvedStamps(stored: StoredRow, data: JsonObject, version: JsonObject
   let touched = false;
   for (const field of new Set([...Object.keys(data), ...Object.keys(stored.data)])) {
     if (field === 'id') continue;
-    const before = stored.stamps[field];
+    const before = fieldStamp(stored.stamps, field);
     const clientAt = client.fieldAt?.[field] ?? client.at;
     const fromClient = jsonEqual(data[field], version[field]);
     let next: FieldStamp | undefined;

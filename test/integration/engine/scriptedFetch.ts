@@ -28,6 +28,10 @@ export interface ScriptedFetch {
   on(match: RequestKind | ((request: SeenRequest) => boolean), fault: Fault, times?: number): void;
   /** Requests of a kind made so far. */
   count(kind: RequestKind): number;
+  /** Forgets every rule not yet used up. */
+  clear(): void;
+  /** While true, every request fails as if the server were down (a restart, an outage). */
+  down: boolean;
 }
 
 function kindOf(url: URL): RequestKind {
@@ -50,8 +54,10 @@ function abortable(ms: number, signal: AbortSignal | null | undefined): Promise<
 export function scriptedFetch(): ScriptedFetch {
   const rules: Rule[] = [];
   const requests: SeenRequest[] = [];
-  return {
+  const script: ScriptedFetch = {
     requests,
+    down: false,
+    clear: () => void rules.splice(0),
     on(match, fault, times = 1) {
       rules.push({ match: typeof match === 'function' ? match : (r) => r.kind === match, fault, times });
     },
@@ -70,6 +76,7 @@ export function scriptedFetch(): ScriptedFetch {
       }
       const seen: SeenRequest = { kind, url, opIds: ops.map((op) => op.opId), rowIds: ops.map((op) => op.rowId), at: Date.now() };
       requests.push(seen);
+      if (script.down && kind !== 'events') throw new TypeError('fetch failed (injected: server down)');
       const rule = rules.find((r) => r.times > 0 && r.match(seen));
       if (!rule) return fetch(request);
       rule.times -= 1;
@@ -87,4 +94,5 @@ export function scriptedFetch(): ScriptedFetch {
       throw new TypeError('fetch failed (injected: response lost after the server committed)');
     },
   };
+  return script;
 }

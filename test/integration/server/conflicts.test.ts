@@ -18,6 +18,10 @@ const policies: Record<string, ConflictPolicy> = {
 
 const BASE_ROW = { id: 'r', title: 'base', tags: ['x'], hours: 1, notes: 'n' };
 
+function dataOnly(row: WireRow): JsonObject {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith('_'))) as JsonObject;
+}
+
 /** The base values an update of `patch` over `row` carries. */
 function baseFields(row: JsonObject, patch: JsonObject): Record<string, [] | [JsonObject[string]]> {
   return Object.fromEntries(Object.keys(patch).map((f) => [f, f in row ? [row[f]!] : []]));
@@ -119,6 +123,17 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'bob' }, base: { v, fields: { title: ['base'] } }, at: 20 })], 'B');
     await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice', status: 'done' }, base: { v, fields: { title: ['base'], status: ['todo'] } }, at: 30, fieldAt: { title: 10 } })], 'A');
     expect((await bob.pullAll('fmd'))[0]!.row).toMatchObject({ title: 'bob', status: 'done' });
+  });
+
+  it('a whole-row put also writes the removal of fields it does not have: an earlier concurrent put cannot bring them back', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    // Neither saw the other: Bob's put (later) reaches the server first, Alice's (earlier, with a note) after.
+    await bob.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'bob' }, at: 20 })], 'B');
+    await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'alice', note: 'alice' }, at: 10 })], 'A');
+    const [change] = await bob.pullAll('fmd');
+    expect(dataOnly(change!.row)).toEqual({ id: 'r', title: 'bob' });
   });
 
   it('manual answers conflict with the server row and changes nothing', async () => {

@@ -137,6 +137,12 @@ describe('field-merge', () => {
     expect(counterValue(r.row.done as unknown as PNCounter)).toBe(6);
   });
 
+  it('regression: counter adds both sides\' increments even when they reached the same value (0 +2 and +2 → 4, not an agreement)', () => {
+    const i = input({ done: 3 }, { done: 3 });
+    i.base = { row: { ...base, done: 1 } };
+    expect(merge({ done: 'counter' }, i).row.done).toBe(5);
+  });
+
   it('deep merges nested objects key by key', () => {
     expect(merge({ meta: 'deep' }, input({ meta: { x: 2, y: 1 } }, { meta: { x: 1, y: 3, z: 1 } })).row.meta).toEqual({ x: 2, y: 3, z: 1 });
   });
