@@ -146,15 +146,16 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       rowWrites.push({ id, before: current ? (stripMeta(current) as JsonObject) : null, after: after ? (stripMeta(after) as JsonObject) : null });
 
       const last = newest.get(id);
-      if (last && last.state === 'pending' && last.attempts === 0) {
+      const merged = last && last.state === 'pending' && last.attempts === 0 ? coalesceOps(last, op) : null;
+      if (last && merged) {
         // Coalesce into the row's unsent op; it keeps its place in the queue (seq).
         dirtyOps.delete(last);
-        const entry: OutboxEntry = { ...coalesceOps(last, op), ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
+        const entry: OutboxEntry = { ...merged, ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
         newest.set(id, entry);
         dirtyOps.add(entry);
       } else {
-        // Behind an op that was already sent (in flight, or back for a retry): a new op of its own, sent
-        // after it (peekBatch keeps one row's ops in order whatever their priorities).
+        // Behind an op that was already sent (in flight, or back for a retry), or a delete behind the writes
+        // before it: a new op of its own, sent after it (peekBatch keeps one row's ops in order).
         const entry: OutboxEntry = { ...op, state: 'pending', attempts: 0, nextAttemptAt: 0 };
         newest.set(id, entry);
         dirtyOps.add(entry);

@@ -2,22 +2,23 @@ import { ChartsyncError } from '../errors';
 import { fieldTime, type Op, type OpBase } from './types';
 
 /**
- * Folds a new op into the pending (never sent) op of the same row, so the outbox keeps at most one
- * pending op per row. Returns the op that replaces `pending`.
+ * Folds a new op into the pending (never sent) op of the same row. Returns the op that replaces `pending`,
+ * or null when the new op must be queued behind it instead.
  *
- * | pending \ next | create            | update              | delete |
- * |----------------|-------------------|---------------------|--------|
- * | create         | create (next row) | create (row+patch)  | delete |
- * | update         | create (replace)  | update (patches)    | delete |
- * | delete         | create (replace)  | refused             | delete |
+ * | pending \ next | create            | update              | delete           |
+ * |----------------|-------------------|---------------------|------------------|
+ * | create         | create (next row) | create (row+patch)  | queued behind it |
+ * | update         | create (replace)  | update (patches)    | queued behind it |
+ * | delete         | create (replace)  | refused             | —                |
  *
  * The merged op keeps the pending op's `opId`, `base` and `createdAt` (its place in the queue and the
  * server state it was written against), takes the newer op's `at`, and keeps every field's own write time
  * (`fieldAt`, `putAt`) and base value, so a collision on the server is decided by when each field was
- * written. A create followed by a delete is still sent as a delete: another device may have created the
- * same id, and the server is the only one that can tell.
+ * written. A delete never absorbs the writes before it: they go first, then the delete, so an edit by
+ * another device that wins against the delete brings the row back with them — and a create followed by a
+ * delete of an id another device also created still deletes it there.
  */
-export function coalesceOps(pending: Op, next: Op): Op {
+export function coalesceOps(pending: Op, next: Op): Op | null {
   if (pending.table !== next.table || pending.rowId !== next.rowId) {
     throw new ChartsyncError('INVALID_OP_SEQUENCE', `Cannot coalesce ops of different rows (${pending.table}/${pending.rowId} and ${next.table}/${next.rowId}): coalesce only ops on one row.`);
   }
@@ -50,7 +51,7 @@ export function coalesceOps(pending: Op, next: Op): Op {
       };
     }
     case 'delete':
-      return { ...keep, kind: 'delete', ...(pending.base ? { base: { v: pending.base.v } } : {}), priority: 1 };
+      return null;
   }
 }
 

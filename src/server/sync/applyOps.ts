@@ -88,7 +88,7 @@ function writtenFields(op: WireOp, stored: StoredRow): string[] {
   if (op.kind === 'delete') return [];
   if (op.kind === 'update') return Object.keys(op.patch);
   if (op.base?.fields) return Object.keys(op.base.fields);
-  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.deleted ? {} : stored.data)])].filter((f) => f !== 'id');
+  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.data)])].filter((f) => f !== 'id');
 }
 
 // The row the op alone makes of the stored one (undefined: deleted). An update of a deleted row brings it
@@ -128,7 +128,7 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   const baseRow = baseValues(op);
   // Fields another writer changed since the base: by a stamp of their own, or by a whole-row put.
   const baseV = op.base?.v ?? 0;
-  const candidates = new Set([...clientWrote, ...Object.keys(stored.stamps), ...Object.keys(stored.deleted ? {} : stored.data)]);
+  const candidates = new Set([...clientWrote, ...Object.keys(stored.stamps), ...Object.keys(stored.data)]);
   const serverWrote = [...candidates].filter((f) => {
     if (f === ROW_STAMP || f === PUT_STAMP || f === 'id') return false;
     const s = fieldStamp(stored.stamps, f);
@@ -137,7 +137,8 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   const serverStamp = (f: string) => fieldStamp(stored.stamps, f)!;
   const client: ConflictSide = { row: version ?? {}, changed: [...clientWrote], at: op.at, deviceId: ctx.deviceId, fieldAt: Object.fromEntries([...clientWrote].map((f) => [f, fieldTime(op, f)])), writes: op.writes ?? 1, ...(ctx.role ? { role: ctx.role } : {}) };
   const server: ConflictSide = {
-    row: stored.deleted ? {} : stored.data,
+    // A deleted row's last data: what an edit that wins against the delete merges with.
+    row: stored.data,
     changed: serverWrote,
     at: stored.at,
     deviceId: stored.device,
@@ -147,13 +148,15 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
     ...(stored.role ? { role: stored.role } : {}),
   };
 
-  // A deletion against an edit: no fields to merge, so the row is decided whole.
+  // A deletion against an edit: whether the row exists is decided whole. A winning delete deletes; a
+  // winning edit brings the row back — with the writer's version under a whole-row policy, or, under a
+  // merging one, merged field by field with the row's last data like any concurrent edit.
+  const resurrect = stored.deleted;
   if (mine === undefined || stored.deleted) {
     if (mine === undefined && stored.deleted) return { status: 'applied', reason: 'already deleted' };
     if (policy.strategy === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
     if (wholeRowWinner(policy, { table: op.table, rowId: op.rowId, client, server }) === 'server') return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
-    const whole = policy.strategy !== 'field-merge' && policy.strategy !== 'custom' ? version : mine;
-    return { status: 'applied', row: fastForward(op, stored, ctx, whole), reason: `resolved by ${policy.strategy}` };
+    if (mine === undefined || (policy.strategy !== 'field-merge' && policy.strategy !== 'custom')) return { status: 'applied', row: fastForward(op, stored, ctx, mine && version), reason: `resolved by ${policy.strategy}` };
   }
 
   const resolution = resolveConflict(policy, { table: op.table, rowId: op.rowId, ...(baseRow.known.size ? { base: { row: baseRow.row } } : {}), client, server });
@@ -161,6 +164,11 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   const data = { ...resolution.row, id: op.rowId } as JsonObject;
   const v = ctx.nextV();
   const stamps = resolvedStamps(stored, data, version!, clientWrote, client, v, ctx.serverId, ctx.deviceId);
+  if (resurrect) {
+    const next = stamps ?? { ...stored.stamps };
+    next[ROW_STAMP] = [v, ctx.deviceId, op.kind === 'create' ? (op.putAt ?? op.at) : op.at];
+    return { status: 'applied', row: written(stored, data, next, v, op.at, ctx), reason: `resolved by ${policy.strategy}: the edit brings the row back` };
+  }
   if (stamps === null) return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
   return { status: 'applied', row: written(stored, data, stamps, v, op.at, ctx), reason: `resolved by ${policy.strategy} (${resolution.winner})` };
 }

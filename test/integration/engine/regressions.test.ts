@@ -262,7 +262,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     await a.sync();
     expect(await a.table('tasks').get('busy')).toMatchObject({ n: 300 });
     const [stored] = await server.storage.query<{ fv: Record<string, unknown> }>(`select fv from chartsync_rows where org = $1 and id = 'busy'`, [org]);
-    expect(Object.keys(stored!.fv).sort()).toEqual(['_row', 'n', 'title']);
+    expect(Object.keys(stored!.fv).sort()).toEqual(['_put', '_row', 'n', 'title']);
   });
 
   it('ops whose retry comes due during a cycle are pushed without another trigger (interval off)', async () => {

@@ -136,6 +136,28 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly(change!.row)).toEqual({ id: 'r', title: 'bob' });
   });
 
+  it('a whole-row put that wins against a delete brings the row back as that put, without the deleted row\'s older fields', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'alice', status: 'todo' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 2 })], 'A');
+    // Bob never saw the row: his put (later than the delete) is the whole row.
+    await bob.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', n: 12 }, at: 3 })], 'B');
+    expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', n: 12 });
+  });
+
+  it('an edit that wins against a delete merges field by field with the deleted row: a field written later before the delete keeps its value', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    // Alice retitles at t=30 and deletes at t=40; Bob (offline) retitled at t=20 and set a status at t=50.
+    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice' }, base: { v }, at: 30 }), op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 40 })], 'A');
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'bob', status: 'done' }, base: { v, fields: { title: ['base'], status: [] } }, at: 50, fieldAt: { title: 20 } })], 'B');
+    expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice', status: 'done' });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
     const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');

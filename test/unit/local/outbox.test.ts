@@ -10,8 +10,7 @@ describe('coalescing through the store', () => {
   it.each([
     ['update + update', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.update('tasks', 't1', { title: 'a' }); await s.update('tasks', 't1', { status: 'done' }); }, { kind: 'update', patch: { title: 'a', status: 'done' } }],
     ['create + update', async (s: Store) => { await s.put('tasks', task('t1')); await s.update('tasks', 't1', { title: 'b' }); }, { kind: 'create', patch: { ...task('t1'), title: 'b' } }],
-    ['create + delete (still sent: another device may have created the id)', async (s: Store) => { await s.put('tasks', task('t1')); await s.delete('tasks', 't1'); }, { kind: 'delete' }],
-    ['update + delete', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.update('tasks', 't1', { title: 'a' }); await s.delete('tasks', 't1'); }, { kind: 'delete' }],
+
     ['delete + create', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.delete('tasks', 't1'); await s.put('tasks', task('t1', { title: 'again' })); }, { kind: 'create', patch: task('t1', { title: 'again' }) }],
   ] as const)('%s leaves one pending op of the right kind', async (_name, run, expected) => {
     const store = await openTestStore();
@@ -19,7 +18,18 @@ describe('coalescing through the store', () => {
     const pending = (await store.outbox.list()).filter((o) => o.state === 'pending');
     expect(pending).toHaveLength(1);
     expect(pending[0]).toMatchObject(expected);
-    if (expected.kind === 'delete') expect(pending[0]?.patch).toBeUndefined();
+  });
+
+  it('regression: a delete never absorbs the writes before it: create + delete and update + delete are both sent, in order', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('t1'));
+    await store.delete('tasks', 't1');
+    expect((await store.outbox.list()).map((o) => o.kind)).toEqual(['create', 'delete']);
+    await store.put('tasks', task('t2'));
+    await sent(store);
+    await store.update('tasks', 't2', { title: 'a' });
+    await store.delete('tasks', 't2');
+    expect((await store.outbox.list()).filter((o) => o.rowId === 't2').map((o) => [o.kind, o.patch])).toEqual([['update', { title: 'a' }], ['delete', undefined]]);
   });
 
   it('never coalesces into an op that was sent', async () => {
@@ -159,11 +169,11 @@ describe('claiming a batch', () => {
     expect((await store.outbox.list()).map((o) => o.state)).toEqual(['inflight', 'pending']);
   });
 
-  it('regression: claims the delete of a row created and deleted before it was sent (another device may have created the id)', async () => {
+  it('regression: claims the create and the delete of a row created and deleted before it was sent (another device may have created the id)', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('ghost'));
     await store.delete('tasks', 'ghost');
-    expect(await store.outbox.claimBatch(0)).toMatchObject([{ kind: 'delete', rowId: 'ghost' }]);
+    expect(await store.outbox.claimBatch(0)).toMatchObject([{ kind: 'create', rowId: 'ghost' }, { kind: 'delete', rowId: 'ghost' }]);
   });
 
   it('regression: never sends a row\'s ops out of order when coalescing makes the later one more urgent', async () => {
