@@ -40,7 +40,7 @@ export interface SyncEngineOptions {
   tables: TableSchemas;
   /** Bearer token, or a function asked before each request and again after a 401. */
   token: TokenSource;
-  /** The conflict policies the server applies, declared for the client's own use (and a mismatch warning). */
+  /** The conflict policies the server applies, declared again here: their merge rules apply when a pull rebases unsent writes, and a mismatch is reported. */
   conflicts?: ConflictPolicies;
   /** Per-table priority overrides (field → 1..5). */
   priorities?: Readonly<Record<string, PriorityRules>>;

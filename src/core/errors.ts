@@ -5,7 +5,6 @@
 
 /** The codes a ChartsyncError can carry. */
 export type ChartsyncErrorCode =
-  | 'INVALID_CLOCK'
   | 'INVALID_VALUE'
   | 'INVALID_ROW'
   | 'INVALID_OP'

@@ -150,13 +150,20 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
 
   // A deletion against an edit: whether the row exists is decided whole. A winning delete deletes; a
   // winning edit brings the row back — with the writer's version under a whole-row policy, or, under a
-  // merging one, merged field by field with the row's last data like any concurrent edit.
-  const resurrect = stored.deleted;
+  // merging one, merged field by field with the row's last data like any concurrent edit. Under a merging
+  // policy an edit that loses to a delete still merges into the deleted row's last data (never sent), so
+  // an edit that later brings the row back finds each field's latest value.
+  let stayDeleted = false;
   if (mine === undefined || stored.deleted) {
     if (mine === undefined && stored.deleted) return { status: 'applied', reason: 'already deleted' };
     if (policy.strategy === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
-    if (wholeRowWinner(policy, { table: op.table, rowId: op.rowId, client, server }) === 'server') return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
-    if (mine === undefined || (policy.strategy !== 'field-merge' && policy.strategy !== 'custom')) return { status: 'applied', row: fastForward(op, stored, ctx, mine && version), reason: `resolved by ${policy.strategy}` };
+    const merging = policy.strategy === 'field-merge' || policy.strategy === 'custom';
+    if (wholeRowWinner(policy, { table: op.table, rowId: op.rowId, client, server }) === 'server') {
+      if (mine === undefined || !merging) return { status: 'applied', reason: `resolved by ${policy.strategy}: the server's version stays` };
+      stayDeleted = true;
+    } else if (mine === undefined || !merging) {
+      return { status: 'applied', row: fastForward(op, stored, ctx, mine && version), reason: `resolved by ${policy.strategy}` };
+    }
   }
 
   const resolution = resolveConflict(policy, { table: op.table, rowId: op.rowId, ...(baseRow.known.size ? { base: { row: baseRow.row } } : {}), client, server });
@@ -164,7 +171,11 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   const data = { ...resolution.row, id: op.rowId } as JsonObject;
   const v = ctx.nextV();
   const stamps = resolvedStamps(stored, data, version!, clientWrote, client, v, ctx.serverId, ctx.deviceId);
-  if (resurrect) {
+  if (stayDeleted) {
+    if (stamps === null) return { status: 'applied', reason: `resolved by ${policy.strategy}: the delete stands` };
+    return { status: 'applied', row: { ...stored, data, v, stamps }, reason: `resolved by ${policy.strategy}: the delete stands; the edit is kept in the deleted row` };
+  }
+  if (stored.deleted) {
     const next = stamps ?? { ...stored.stamps };
     next[ROW_STAMP] = [v, ctx.deviceId, op.kind === 'create' ? (op.putAt ?? op.at) : op.at];
     return { status: 'applied', row: written(stored, data, next, v, op.at, ctx), reason: `resolved by ${policy.strategy}: the edit brings the row back` };
@@ -173,7 +184,6 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   return { status: 'applied', row: written(stored, data, stamps, v, op.at, ctx), reason: `resolved by ${policy.strategy} (${resolution.winner})` };
 }
 
-// The base values an op carries, as a partial row ([] = the field was absent).
 function baseValues(op: WireOp): { row: JsonObject; known: Set<string> } {
   const row: JsonObject = {};
   const fields = op.base?.fields ?? {};

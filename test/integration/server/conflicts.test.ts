@@ -158,6 +158,20 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice', status: 'done' });
   });
 
+  it('an edit that loses to a delete is kept in the deleted row, so a later edit that brings the row back finds it', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base', n: 2 }, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    // Bob set n at t=10 (offline); Alice deleted at t=20; Bob's n arrives after the delete and loses.
+    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 20 })], 'A');
+    const lost = await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { n: 7 }, base: { v, fields: { n: [2] } }, at: 10 })], 'B');
+    expect(rowOf(lost, 'r', 'fmd')).toMatchObject({ _deleted: true });
+    // Bob, still not having seen the delete, retitles at t=30: the row comes back with his n.
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'back' }, base: { v, fields: { title: ['base'] } }, at: 30 })], 'B');
+    expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'back', n: 7 });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
     const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');
