@@ -45,7 +45,7 @@ function dataOf(row: WireRow): JsonObject {
  * - no ops left: the server row replaces the local one (a tombstone deletes it, leaving a local tombstone
  *   with its version, which a later re-creation of the id is based on);
  * - ops left: rebase — re-apply them over the server row; the server judges each op against what it did
- *   not see when it arrives. Each unsent op's base values become the values it now applies to (its base
+ *   not see when it arrives. Each op never sent has its base values brought to the values it now applies to (its base
  *   version stays: the changes it did not see when it was written still count as unseen), and a field
  *   with a merge rule (`counter`, `union`, `max`...) in the declared `field-merge` policy takes the merge of
  *   both sides, in the row and in the op: a counter shows both increments, and the server, merging again
@@ -63,7 +63,9 @@ export function reconcileRow(table: string, local: LocalRow | undefined, tomb: T
   let data: JsonObject | undefined = server._deleted ? undefined : dataOf(server);
   const refreshed: OutboxEntry[] = [];
   for (const op of ops) {
-    const rebasedOp = op.state === 'pending' ? rebaseOp(op, data, options.policy) : undefined;
+    // Only an op never sent: one that was sent may already be in the server row (its answer lost), and
+    // merging it in again would count it twice; it keeps its base and is judged on arrival.
+    const rebasedOp = op.state === 'pending' && op.attempts === 0 ? rebaseOp(op, data, options.policy) : undefined;
     if (rebasedOp) refreshed.push(rebasedOp);
     const applied = rebasedOp ?? op;
     if (applied.kind === 'create') data = { ...applied.patch };

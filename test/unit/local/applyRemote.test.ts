@@ -39,6 +39,23 @@ describe('applying pulled rows', () => {
     expect((await store.outbox.list())[0]).toMatchObject({ kind: 'update', patch: { title: 'mine' }, base: { v: 1, fields: { title: ['Task a'] } } });
   });
 
+  it('rebases an unsent counter increment as a merge (10, +2 here and +1 there show 13), but leaves an op already sent as it is', async () => {
+    const store = await openTestStore({ conflicts: { tasks: { strategy: 'field-merge', fields: { count: 'counter' } } } });
+    await store.applyRemote('tasks', [serverRow('a', 1, { count: 10 }), serverRow('b', 1, { count: 10 })], 'c2.e1.1');
+    await store.update('tasks', 'a', { count: 12 });
+    await store.update('tasks', 'b', { count: 12 });
+    // b's op was sent once and its answer lost: the server row may already hold it.
+    const sentOp = (await store.outbox.list()).find((o) => o.rowId === 'b')!;
+    await store.outbox.markInflight([sentOp.opId], 0);
+    await store.outbox.resetInflight(0);
+    await store.applyRemote('tasks', [serverRow('a', 5, { count: 11 }), serverRow('b', 5, { count: 12 })], 'c2.e1.5');
+    expect(await store.db.table('tasks').get('a')).toMatchObject({ count: 13 });
+    const ops = await store.outbox.list();
+    expect(ops.find((o) => o.rowId === 'a')).toMatchObject({ patch: { count: 13 }, base: { v: 1, fields: { count: [11] } } });
+    expect(await store.db.table('tasks').get('b')).toMatchObject({ count: 12 });
+    expect(ops.find((o) => o.rowId === 'b')).toMatchObject({ patch: { count: 12 }, base: { v: 1, fields: { count: [10] } } });
+  });
+
   it('does not bring back a row deleted locally while the delete is unsent', async () => {
     const store = await openTestStore();
     await store.applyRemote('tasks', [serverRow('a', 1)], 'c2.e1.1');
