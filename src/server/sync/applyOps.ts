@@ -170,7 +170,14 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   if (resolution.outcome === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
   const data = { ...resolution.row, id: op.rowId } as JsonObject;
   const v = ctx.nextV();
-  const stamps = resolvedStamps(stored, data, version!, clientWrote, client, v, ctx.serverId, ctx.deviceId);
+  let stamps = resolvedStamps(stored, data, version!, clientWrote, client, v, ctx.serverId, ctx.deviceId);
+  // A whole-row put also wrote every field no one has stamped since (it removed them): when it is the
+  // latest such put, its stamp stands for them.
+  if (op.kind === 'create' && !op.base?.fields) {
+    const putAt = op.putAt ?? op.at;
+    const current = stored.stamps[PUT_STAMP];
+    if (!current || putAt > current[2] || (putAt === current[2] && ctx.deviceId > current[1])) stamps = { ...(stamps ?? stored.stamps), [PUT_STAMP]: [v, ctx.deviceId, putAt] };
+  }
   if (stayDeleted) {
     if (stamps === null) return { status: 'applied', reason: `resolved by ${policy.strategy}: the delete stands` };
     return { status: 'applied', row: { ...stored, data, v, stamps }, reason: `resolved by ${policy.strategy}: the delete stands; the edit is kept in the deleted row` };

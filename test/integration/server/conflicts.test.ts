@@ -172,6 +172,16 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'back', n: 7 });
   });
 
+  it('the latest whole-row put stands for every field no one stamped since, even when it lost a conflict on others', async () => {
+    const org = freshOrg();
+    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((d) => clientFor(server, { org, user: d }, d)));
+    // None saw the others: A's put (t=10), then C's (t=30, without a note), then B's (t=20, with a note).
+    await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'a' }, at: 10 })], 'A');
+    await c!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'c' }, at: 30 })], 'C');
+    await b!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'b', note: 'b' }, at: 20 })], 'B');
+    expect(dataOnly((await a!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'c' });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
     const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');
