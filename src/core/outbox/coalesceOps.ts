@@ -26,10 +26,18 @@ export function coalesceOps(pending: Op, next: Op): Op | null {
   const priority = Math.min(pending.priority, next.priority);
   switch (next.kind) {
     case 'create': {
-      // A put replaces the row: fields it wrote date from it, and its base values override none of the
-      // pending op's (those are older: what the row held before this device's first change).
+      // A put replaces the row. Its base values override none of the pending op's (those are older: what
+      // the row held before this device's first change), and each field keeps the time of the write that
+      // last wrote it: the put for the fields it changed (all of them when it replaced a row it did not
+      // have), the pending op for the others.
       const base = mergeBase(pending.base, next.base, pending.kind !== 'delete');
-      return { ...keep, kind: 'create', patch: { ...next.patch }, ...(base ? { base } : {}), priority };
+      const nextWrote = next.base?.fields ? new Set(Object.keys(next.base.fields)) : null;
+      const putAt = nextWrote === null ? (next.putAt ?? next.at) : pending.kind === 'delete' ? next.at : (pending.putAt ?? pending.at);
+      const fieldAt: Record<string, number> = {};
+      for (const field of new Set([...Object.keys(next.patch ?? {}), ...Object.keys(base?.fields ?? {}), ...(nextWrote ?? [])])) {
+        fieldAt[field] = nextWrote === null || nextWrote.has(field) || pending.kind === 'delete' ? fieldTime(next, field) : fieldTime(pending, field);
+      }
+      return { ...keep, kind: 'create', patch: { ...next.patch }, ...(base ? { base } : {}), ...compressTimes(fieldAt, next.at, putAt), priority };
     }
     case 'update': {
       if (pending.kind === 'delete') {

@@ -39,6 +39,14 @@ describe('coalescing pending ops of one row', () => {
     expect([fieldTime(merged, 'title'), fieldTime(merged, 'status'), fieldTime(merged, 'removedByThePut')]).toEqual([1000, 3000, 1000]);
   });
 
+  it('a put over a row keeps the earlier writes\' times for the fields it did not change', () => {
+    const update = op('update', { title: 'x' }, { base: { v: 4, fields: { title: ['old'] } }, at: 1000 });
+    const put = op('create', { id: 'r1', title: 'x', status: 'done' }, { base: { v: 4, fields: { status: ['todo'] } }, at: 3000 });
+    const merged = coalesceOps(update, put)!;
+    expect(merged.base).toEqual({ v: 4, fields: { title: ['old'], status: ['todo'] } });
+    expect([fieldTime(merged, 'title'), fieldTime(merged, 'status')]).toEqual([1000, 3000]);
+  });
+
   it('create + update stays a create of the patched row', () => {
     const merged = coalesceOps(op('create', { id: 'r1', title: 'a' }), op('update', { title: 'b' }));
     expect(merged?.kind).toBe('create');
