@@ -88,7 +88,8 @@ function writtenFields(op: WireOp, stored: StoredRow): string[] {
   if (op.kind === 'delete') return [];
   if (op.kind === 'update') return Object.keys(op.patch);
   if (op.base?.fields) return Object.keys(op.base.fields);
-  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.data)])].filter((f) => f !== 'id');
+  // Fields with a time of their own were written after the put (and may be gone from it since).
+  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.data), ...Object.keys(op.fieldAt ?? {})])].filter((f) => f !== 'id');
 }
 
 // The row the op alone makes of the stored one (undefined: deleted). An update of a deleted row brings it
@@ -221,7 +222,7 @@ function wholeRowWinner(policy: ConflictPolicy, input: ConflictInput): ConflictS
 function resolvedStamps(stored: StoredRow, data: JsonObject, version: JsonObject, clientWrote: ReadonlySet<string>, client: ConflictSide, v: number, serverId: string, device: string): RowStamps | null {
   const stamps: RowStamps = { ...stored.stamps };
   let touched = false;
-  for (const field of new Set([...Object.keys(data), ...Object.keys(stored.data)])) {
+  for (const field of new Set([...Object.keys(data), ...Object.keys(stored.data), ...clientWrote])) {
     if (field === 'id') continue;
     const before = fieldStamp(stored.stamps, field);
     const clientAt = client.fieldAt?.[field] ?? client.at;

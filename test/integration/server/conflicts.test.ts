@@ -182,6 +182,18 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await a!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'c' });
   });
 
+  it('a field a put removed later than a concurrent edit set it stays removed, though neither row has it when the put arrives', async () => {
+    const org = freshOrg();
+    const alice = await clientFor(server, { org, user: 'alice' }, 'A');
+    const bob = await clientFor(server, { org, user: 'bob' }, 'B');
+    await bob.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'bob' }, at: 20 })], 'B');
+    // Alice's coalesced op: a put at t=10, then at t=60 a put without the note and the status she had.
+    await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'alice' }, at: 60, putAt: 10, fieldAt: { title: 60, note: 60, status: 60 } })], 'A');
+    // Bob, not having seen Alice's put, sets both at t=40.
+    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { note: 'bob', status: 'bob' }, base: { v: 1, fields: { note: [], status: [] } }, at: 40 })], 'B');
+    expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice' });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
     const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');
