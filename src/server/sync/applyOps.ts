@@ -116,8 +116,11 @@ function fastForward(op: WireOp, stored: StoredRow, ctx: ApplyContext, data: Jso
   return written(stored, data, stamps, v, op.at, ctx);
 }
 
+// The row after a write. Its `at`, `device` and `role` stay those of its latest write (by time, then
+// device): a write that arrives late with an older time does not become the row's last writer.
 function written(stored: StoredRow, data: JsonObject | undefined, stamps: RowStamps, v: number, at: number, ctx: ApplyContext): StoredRow {
-  return { ...stored, data: data ?? stored.data, v, stamps, deleted: data === undefined, at: Math.max(at, stored.at), device: ctx.deviceId, role: ctx.role };
+  const latest = at > stored.at || (at === stored.at && ctx.deviceId > stored.device);
+  return { ...stored, data: data ?? stored.data, v, stamps, deleted: data === undefined, ...(latest ? { at, device: ctx.deviceId, role: ctx.role } : {}) };
 }
 
 function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: ApplyContext): Outcome {

@@ -194,6 +194,18 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice' });
   });
 
+  it('a write that arrives late with an older time does not become the row\'s last writer', async () => {
+    const org = freshOrg();
+    const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
+    const v = rowOf(await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
+    // B retitles at t=50. A's note of t=30 arrives after it and is merged in; A's delete, also at t=50 but
+    // from device A < B, must lose to B's edit: the row's last write is still B's.
+    await b!.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'b' }, base: { v, fields: { title: ['base'] } }, at: 50 })], 'B');
+    await a!.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { note: 'a' }, base: { v, fields: { note: [] } }, at: 30 })], 'A');
+    await a!.push([op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 50 })], 'A');
+    expect((await a!.pullAll('fmd'))[0]!.row).toMatchObject({ title: 'b', note: 'a', _deleted: false });
+  });
+
   it('manual answers conflict with the server row and changes nothing', async () => {
     const { result, answered, row } = await concurrentEdit('man', { title: 'A' }, { title: 'B' });
     expect(result.status).toBe('conflict');
