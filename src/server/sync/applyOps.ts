@@ -111,7 +111,12 @@ function fastForward(op: WireOp, stored: StoredRow, ctx: ApplyContext, data: Jso
     for (const field of Object.keys(stamps)) if (field !== ROW_STAMP && !(field in data)) delete stamps[field];
     stamps[PUT_STAMP] = stamp(op.putAt ?? op.at);
   }
-  for (const field of writtenFields(op, stored)) if (!(op.kind === 'create' && !op.base?.fields && data && !(field in data))) stamps[field] = stamp(fieldTime(op, field));
+  // A field a whole-row put does not have is covered by its put stamp — unless it was removed later than
+  // the put (it has a time of its own), which its own stamp must then say.
+  for (const field of writtenFields(op, stored)) {
+    if (op.kind === 'create' && !op.base?.fields && data && !(field in data) && op.fieldAt?.[field] === undefined) continue;
+    stamps[field] = stamp(fieldTime(op, field));
+  }
   if ((data === undefined) !== stored.deleted) stamps[ROW_STAMP] = stamp(op.kind === 'create' ? (op.putAt ?? op.at) : op.at);
   return written(stored, data, stamps, v, op.at, ctx);
 }

@@ -194,6 +194,16 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice' });
   });
 
+  it('a field a coalesced put removed after the put keeps the removal\'s time when it reaches the server first', async () => {
+    const org = freshOrg();
+    const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
+    // A's coalesced op: a put at t=10, then at t=60 a put without the note it had: first to arrive.
+    await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'a' }, at: 60, putAt: 10, fieldAt: { title: 60, note: 60 } })], 'A');
+    // B never saw the row: its put of t=30 sets a note.
+    await b!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'b', note: 'b' }, at: 30 })], 'B');
+    expect(dataOnly((await b!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'a' });
+  });
+
   it('a write that arrives late with an older time does not become the row\'s last writer', async () => {
     const org = freshOrg();
     const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
