@@ -88,8 +88,10 @@ function writtenFields(op: WireOp, stored: StoredRow): string[] {
   if (op.kind === 'delete') return [];
   if (op.kind === 'update') return Object.keys(op.patch);
   if (op.base?.fields) return Object.keys(op.base.fields);
-  // Fields with a time of their own were written after the put (and may be gone from it since).
-  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.data), ...Object.keys(op.fieldAt ?? {})])].filter((f) => f !== 'id');
+  // Every field the row has or had (a stamp), and those with a time of their own (written after the put,
+  // and maybe gone from it since).
+  const stamped = Object.keys(stored.stamps).filter((f) => f !== ROW_STAMP && f !== PUT_STAMP);
+  return [...new Set([...Object.keys(op.patch), ...Object.keys(stored.data), ...stamped, ...Object.keys(op.fieldAt ?? {})])].filter((f) => f !== 'id');
 }
 
 // The row the op alone makes of the stored one (undefined: deleted). An update of a deleted row brings it

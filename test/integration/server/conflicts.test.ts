@@ -204,6 +204,18 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await b!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'a' });
   });
 
+  it('a whole-row put also writes a field that was removed before it arrived', async () => {
+    const org = freshOrg();
+    const [a, b, c] = await Promise.all(['A', 'B', 'C'].map((d) => clientFor(server, { org, user: d }, d)));
+    const v = rowOf(await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'a', note: 'a' }, at: 10 })], 'A'), 'r', 'fmd')!._v;
+    // A removes the note at t=20 (a put over its row); B, never having seen the row, puts it at t=40
+    // without a note; C, having seen A's first version, sets the note at t=30 and arrives last.
+    await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'a' }, base: { v, fields: { note: ['a'] } }, at: 20 })], 'A');
+    await b!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'b' }, at: 40 })], 'B');
+    await c!.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { note: 'c' }, base: { v, fields: { note: ['a'] } }, at: 30 })], 'C');
+    expect(dataOnly((await c!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'b' });
+  });
+
   it('a write that arrives late with an older time does not become the row\'s last writer', async () => {
     const org = freshOrg();
     const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
