@@ -23,6 +23,8 @@ export type ChartsyncErrorCode =
   | 'REJECTED'
   | 'RESET_REQUIRED'
   | 'STALE_LOCK'
+  | 'CONFIG'
+  | 'DATA_DIR_LOCKED'
   | 'NOT_STARTED'
   | 'STOPPED';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WIRE_ERROR_CODES } from './errorCodes';
+import { isReservedFieldName, unstorableString } from './jsonSafety';
 import { PROTOCOL_VERSION } from './version';
 
 /** Bounds the schemas enforce; the server may tighten them. */
@@ -24,18 +25,24 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
     z
       .string({ error: `${what} must be a string` })
       .min(1, { error: `${what} must not be empty` })
-      .max(maxIdLength, { error: `${what} is longer than ${maxIdLength} characters` });
+      .max(maxIdLength, { error: `${what} is longer than ${maxIdLength} characters` })
+      .superRefine((text, ctx) => {
+        const why = unstorableString(text);
+        if (why) ctx.addIssue({ code: 'custom', message: `${what} ${why}` });
+      });
 
   const tableName = z.string({ error: 'table must be a string' }).regex(TABLE_NAME_PATTERN, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
 
   const version = z.number().int().nonnegative();
   const time = z.number({ error: 'times must be numbers' }).int({ error: 'times must be integer ms' }).nonnegative({ error: 'times must not be negative' });
 
-  // Field names starting with _ are sync metadata, in patches and in everything keyed by field.
+  // Field names starting with _ are sync metadata, in patches and in everything keyed by field; names of
+  // Object.prototype members would read inherited functions as values and stamps.
   const byField = <V extends z.ZodType>(value: V) =>
     z.record(z.string(), value).superRefine((record, ctx) => {
       for (const key of Object.keys(record)) {
         if (key.startsWith('_')) ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" starts with _, which is reserved for sync metadata` });
+        else if (isReservedFieldName(key)) ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" is reserved (a member of every JavaScript object): rename it` });
       }
     });
 

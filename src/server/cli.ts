@@ -19,6 +19,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const secret = process.env.JWT_SECRET;
+if (values.dev && secret) {
+  console.error('--dev signs tokens with a random secret of its own; with JWT_SECRET set, dev tokens could be taken for real ones. Unset JWT_SECRET for local trials, or drop --dev.');
+  process.exit(2);
+}
 if (!values.dev && !secret) {
   console.error('Set JWT_SECRET (HS256 secret of your tokens), or pass --dev for local trials with dev tokens.');
   process.exit(2);
@@ -28,7 +32,7 @@ const server = await createSyncServer({
   port,
   host: values.host,
   dataDir: values.data,
-  auth: values.dev ? { mode: 'dev', ...(secret ? { secret } : {}) } : { mode: 'jwt', secret: secret! },
+  auth: values.dev ? { mode: 'dev' } : { mode: 'jwt', secret: secret! },
   ...(values.tables ? { tables: values.tables.split(',') } : {}),
 });
 console.log(`chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${values.data}`}${values.dev ? ', dev tokens on' : ''})`);

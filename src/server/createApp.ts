@@ -8,12 +8,15 @@ import type { ConflictPolicies } from '../core/conflict/types';
 import { isChartsyncError } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../protocol/cursor';
 import { parseMessage } from '../protocol/parseMessage';
-import { createProtocolSchemas, TABLE_NAME_PATTERN, type SyncEvent } from '../protocol/schemas';
+import { createProtocolSchemas, TABLE_NAME_PATTERN, type SyncEvent, type WireOp } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Auth } from './auth/createAuth';
 import { HttpError } from './http/httpError';
 import { readJsonBody } from './http/readJsonBody';
 import type { Storage } from './storage/types';
+import { describeError, stderrLogger, type ServerLogger } from './logger';
+import { headSeq } from './sync/headSeq';
+import { createLiveStreams, type LiveStreams } from './sync/liveStreams';
 import type { PokeHub } from './sync/pokeHub';
 import { pullChanges } from './sync/pullChanges';
 import { pushOps } from './sync/pushOps';
@@ -25,8 +28,10 @@ export interface ServerLimits {
   maxBodyBytes: number;
   /** Most ops in one push. @default 1000 */
   maxOps: number;
-  /** Largest row (an op's patch as JSON), bytes. @default 256 KiB */
+  /** Largest row, bytes of JSON: an op's patch, and the row it makes once merged. @default 256 KiB */
   maxRowBytes: number;
+  /** Most fields a row may have or have had (removed fields keep a stamp). @default 1000 */
+  maxFields: number;
   /** Largest pull page. @default 5000 */
   maxPullLimit: number;
   /** Pull page when the client asks for none. @default 1000 */
@@ -34,7 +39,12 @@ export interface ServerLimits {
 }
 
 /** The defaults of ServerLimits. */
-export const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 8 * 1024 * 1024, maxOps: 1000, maxRowBytes: 256 * 1024, maxPullLimit: 5000, defaultPullLimit: 1000 };
+export const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 8 * 1024 * 1024, maxOps: 1000, maxRowBytes: 256 * 1024, maxFields: 1000, maxPullLimit: 5000, defaultPullLimit: 1000 };
+
+/** How far ahead of server time a write's time may be before it is clamped (ms). */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** Most live streams one token may hold open at once. */
+export const DEFAULT_MAX_STREAMS_PER_TOKEN = 8;
 
 /** What the HTTP app is built from. */
 export interface AppDeps {
@@ -48,37 +58,57 @@ export interface AppDeps {
   /** The database's epoch, carried in every cursor. */
   epoch: string;
   heartbeatMs: number;
+  /** Where errors are logged. @default JSON lines on stderr */
+  logger?: ServerLogger;
+  /** The registry of live streams (caps and timers). @default a fresh one */
+  streams?: LiveStreams;
+  /** @default DEFAULT_MAX_STREAMS_PER_TOKEN */
+  maxStreamsPerToken?: number;
+  /** Write times further ahead of server time than this are clamped to it. @default DEFAULT_MAX_CLOCK_SKEW_MS */
+  maxClockSkewMs?: number;
 }
 
-type Env = { Variables: { caller: Caller } };
+type Env = { Variables: { caller: Caller; token: string; requestId: string } };
 
 function bearer(c: Context): string | undefined {
   const header = c.req.header('authorization');
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
-  // EventSource cannot send headers: the live stream also takes ?token=.
-  return c.req.query('token') ?? undefined;
+  const query = c.req.query('token');
+  if (query === undefined) return undefined;
+  // EventSource cannot send headers: the live stream alone takes ?token= (a URL ends up in access logs).
+  if (c.req.path === '/sync/events') return query;
+  throw new HttpError(401, 'UNAUTHORIZED', 'Send the token in the Authorization header (Bearer <jwt>): ?token= is accepted on /sync/events only.');
 }
 
 /** The Hono app of the sync server: the protocol of DESIGN.md, validated, org-scoped, compressed. */
 export function createApp(deps: AppDeps): Hono<Env> {
   const { storage, auth, limits } = deps;
+  const logger = deps.logger ?? stderrLogger;
+  const streams = deps.streams ?? createLiveStreams();
   const schemas = createProtocolSchemas({ maxOps: limits.maxOps });
   const policyHash = policiesHash(deps.policies);
   const app = new Hono<Env>();
 
+  app.use('*', async (c, next) => {
+    const id = crypto.randomUUID();
+    c.set('requestId', id);
+    c.header('x-request-id', id);
+    await next();
+  });
   app.use('*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Content-Encoding'], allowMethods: ['GET', 'POST', 'OPTIONS'] }));
   app.use('/sync/pull', compress({ threshold: 1024 }));
   app.use('/sync/push', compress({ threshold: 1024 }));
   app.use('/sync/checksums', compress({ threshold: 1024 }));
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message } }, error.status);
+    if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message, ...(error.opId ? { opId: error.opId } : {}) } }, error.status);
     if (isChartsyncError(error, 'INVALID_MESSAGE') || isChartsyncError(error, 'INVALID_CURSOR')) {
       return c.json({ error: { code: error.code === 'INVALID_CURSOR' ? 'INVALID_CURSOR' : 'INVALID_BODY', message: error.message } }, 400);
     }
-    // Never a stack trace on the wire: log it here, answer a plain 500.
-    console.error('chartsync server error:', error);
-    return c.json({ error: { code: 'INTERNAL', message: 'Internal server error; the request changed nothing. Retry later.' } }, 500);
+    // Never a stack trace on the wire, never row data or tokens in the log: its class, code and frames.
+    const requestId = c.get('requestId');
+    logger.error({ msg: 'request failed', requestId, method: c.req.method, path: c.req.path, ...describeError(error) });
+    return c.json({ error: { code: 'INTERNAL', message: `Internal server error (request ${requestId}); the request changed nothing. Retry later.` } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
 
@@ -96,14 +126,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.use('/sync/*', async (c, next) => {
-    c.set('caller', await auth.verify(bearer(c)));
+    const token = bearer(c);
+    c.set('caller', await auth.verify(token));
+    c.set('token', token!);
     await next();
   });
 
   app.post('/sync/push', async (c) => {
-    const body = await readJsonBody(c.req.raw, limits.maxBodyBytes);
-    const ops = (body as { ops?: unknown } | null)?.ops;
-    if (Array.isArray(ops) && ops.length > limits.maxOps) throw new HttpError(413, 'TOO_MANY_OPS', `A push carries at most ${limits.maxOps} ops, this one ${ops.length}: send them in batches.`);
+    // Rows sit three levels down: body → ops → op → patch.
+    const body = await readJsonBody(c.req.raw, limits.maxBodyBytes, 3);
+    const sent = (body as { ops?: unknown } | null)?.ops;
+    if (Array.isArray(sent) && sent.length > limits.maxOps) throw new HttpError(413, 'TOO_MANY_OPS', `A push carries at most ${limits.maxOps} ops, this one ${sent.length}: send them in batches.`);
     if ((body as { protocol?: unknown } | null)?.protocol !== PROTOCOL_VERSION) {
       throw new HttpError(400, 'UNSUPPORTED_PROTOCOL', `This server speaks protocol ${PROTOCOL_VERSION}; the request says ${JSON.stringify((body as { protocol?: unknown } | null)?.protocol)}. Update the client.`);
     }
@@ -115,7 +148,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       const size = op.kind === 'delete' ? 0 : JSON.stringify(op.patch).length;
       if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`);
     });
-    const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, request.ops, { policies: deps.policies, serverId: deps.serverId, ...(deps.tables ? { tables: deps.tables } : {}) }, seen?.seq ?? 0);
+    const ops = clampTimes(request.ops, Date.now() + (deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS));
+    const options = { policies: deps.policies, serverId: deps.serverId, maxRowBytes: limits.maxRowBytes, maxFields: limits.maxFields, ...(deps.tables ? { tables: deps.tables } : {}) };
+    const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, ops, options, seen?.seq ?? 0);
     return c.json({ results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
   });
 
@@ -133,8 +168,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/sync/status', async (c) => {
-    const [head] = await storage.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [c.get('caller').org]);
-    return c.json({ protocol: PROTOCOL_VERSION, serverTime: Date.now(), cursor: encodeCursor(deps.epoch, Number(head?.seq ?? 0)), epoch: deps.epoch, policiesHash: await policyHash });
+    const head = await headSeq(storage, c.get('caller').org);
+    return c.json({ protocol: PROTOCOL_VERSION, serverTime: Date.now(), cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch, policiesHash: await policyHash });
   });
 
   app.get('/sync/checksums', async (c) => {
@@ -147,20 +182,53 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   app.get('/sync/events', (c) => {
-    const org = c.get('caller').org;
+    const caller = c.get('caller');
+    const max = deps.maxStreamsPerToken ?? DEFAULT_MAX_STREAMS_PER_TOKEN;
+    const lease = streams.acquire(c.get('token'), max);
+    if (!lease) throw new HttpError(429, 'RATE_LIMITED', `This token already holds ${max} live streams: close one first (one per device is enough).`);
+    const signal = c.req.raw.signal;
     return streamSSE(c, async (stream) => {
-      const send = (event: SyncEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) });
-      const [head] = await storage.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [org]);
-      await send({ type: 'poke', cursor: encodeCursor(deps.epoch, Number(head?.seq ?? 0)) });
-      const unsubscribe = deps.pokes.subscribe(org, (seq) => void send({ type: 'poke', cursor: encodeCursor(deps.epoch, seq) }).catch(() => undefined));
-      const heartbeat = setInterval(() => void send({ type: 'heartbeat', serverTime: Date.now() }).catch(() => undefined), deps.heartbeatMs);
-      await new Promise<void>((resolve) => stream.onAbort(resolve));
-      clearInterval(heartbeat);
-      unsubscribe();
+      // Everything that must end with the stream is set up before the first await: a client that
+      // disconnects at once still releases its subscription and timers.
+      let end!: () => void;
+      const ended = new Promise<void>((resolve) => (end = resolve));
+      stream.onAbort(end);
+      signal.addEventListener('abort', end, { once: true });
+      if (stream.aborted || signal.aborted) end();
+      const send = (event: SyncEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(end);
+      const unsubscribe = deps.pokes.subscribe(caller.org, (seq) => void send({ type: 'poke', cursor: encodeCursor(deps.epoch, seq) }));
+      lease.every(() => void send({ type: 'heartbeat', serverTime: Date.now() }), deps.heartbeatMs);
+      // The stream lives as long as its token: the client reconnects with a fresh one.
+      if (caller.expiresAt !== undefined) lease.after(end, caller.expiresAt - Date.now());
+      try {
+        const head = await headSeq(storage, caller.org);
+        await send({ type: 'poke', cursor: encodeCursor(deps.epoch, head) });
+        await ended;
+      } catch {
+        // The database failed while the stream opened: end it; the client reconnects.
+      } finally {
+        unsubscribe();
+        lease.release();
+        signal.removeEventListener('abort', end);
+      }
     });
   });
 
   return app;
+}
+
+// A write's times are the client's wall clock: one far in the future would win last-write-wins for as long.
+function clampTimes(ops: readonly WireOp[], latest: number): WireOp[] {
+  const clamp = (t: number) => Math.min(t, latest);
+  return ops.map((op) => {
+    if (op.at <= latest && (!op.fieldAt || Object.values(op.fieldAt).every((t) => t <= latest)) && (op.kind !== 'create' || op.putAt === undefined || op.putAt <= latest)) return op;
+    return {
+      ...op,
+      at: clamp(op.at),
+      ...(op.fieldAt ? { fieldAt: Object.fromEntries(Object.entries(op.fieldAt).map(([f, t]) => [f, clamp(t)])) } : {}),
+      ...(op.kind === 'create' && op.putAt !== undefined ? { putAt: clamp(op.putAt) } : {}),
+    } as WireOp;
+  });
 }
 
 function resetRequired(why: string): HttpError {

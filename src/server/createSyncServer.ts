@@ -2,8 +2,12 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { assertPolicies } from '../core/conflict/resolveConflict';
 import type { ConflictPolicies } from '../core/conflict/types';
+import { ChartsyncError } from '../core/errors';
 import { createAuth, type AuthConfig } from './auth/createAuth';
 import { createApp, DEFAULT_LIMITS, type ServerLimits } from './createApp';
+import { stderrLogger, type ServerLogger } from './logger';
+import { createLiveStreams, type LiveStreamStats } from './sync/liveStreams';
+import { purgeOpOutcomes } from './sync/purgeOpOutcomes';
 import { ensureEpoch, migrate } from './storage/migrate';
 import { pgliteStorage } from './storage/pgliteStorage';
 import { postgresStorage } from './storage/postgresStorage';
@@ -29,8 +33,27 @@ export interface SyncServerOptions {
   limits?: Partial<ServerLimits>;
   /** Heartbeat of the live stream, ms. @default 15000 */
   heartbeatMs?: number;
-  /** This server's entry in resolved rows' clocks. @default 'server' */
+  /** This server's name as the writer of merged values. @default 'server' */
   serverId?: string;
+  /** Write times further ahead of server time are clamped to it (ms). @default 5 minutes */
+  maxClockSkewMs?: number;
+  /** Most live streams one token may hold open. @default 8 */
+  maxStreamsPerToken?: number;
+  /** How long a client may take to send a whole request (headers and body), ms. @default 30000 */
+  requestTimeoutMs?: number;
+  /**
+   * How long each op's outcome is remembered to answer replays (ms). An op sent again after that is
+   * judged again: its row's stamps make a plain write a no-op, but a `counter` field would count it twice.
+   * @default 30 days
+   */
+  opRetentionMs?: number;
+  /** Where errors and database reconnects are logged. @default JSON lines on stderr */
+  logger?: ServerLogger;
+}
+
+/** What the server holds open, for tests and diagnostics. */
+export interface SyncServerStats extends LiveStreamStats {
+  pokeSubscriptions: number;
 }
 
 /** A running sync server. */
@@ -41,6 +64,9 @@ export interface SyncServer {
   readonly storage: Storage;
   /** The database's epoch (see ensureEpoch). */
   readonly epoch: string;
+  stats(): SyncServerStats;
+  /** Forgets op outcomes older than `opRetentionMs` now (the server also does it every hour). Resolves to how many. */
+  purge(): Promise<number>;
   /** Stops accepting requests, ends live streams and closes the database. */
   close(): Promise<void>;
 }
@@ -52,13 +78,29 @@ export interface SyncServer {
 export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const policies = options.policies ?? {};
   assertPolicies(policies);
+  const host = options.host ?? '127.0.0.1';
+  if (options.auth.mode === 'dev' && !isLoopback(host)) {
+    throw new ChartsyncError('CONFIG', `Dev tokens are for local trials: anyone who can reach ${host} could mint a token for any org. Bind to loopback (127.0.0.1, ::1, localhost) or use JWT auth.`);
+  }
   const auth = createAuth(options.auth);
+  const logger = options.logger ?? stderrLogger;
   const databaseUrl = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
-  const storage = databaseUrl ? await postgresStorage(databaseUrl) : await pgliteStorage(options.dataDir);
-  await migrate(storage);
+  const storage = databaseUrl ? await postgresStorage(databaseUrl, { logger }) : await pgliteStorage(options.dataDir);
+  try {
+    await migrate(storage);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   const epoch = await ensureEpoch(storage);
   const pokes = await createPokeHub(storage);
+  const streams = createLiveStreams();
+  const opRetentionMs = options.opRetentionMs ?? 30 * 24 * 3600_000;
   const app = createApp({
+    logger,
+    streams,
+    ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+    ...(options.maxStreamsPerToken !== undefined ? { maxStreamsPerToken: options.maxStreamsPerToken } : {}),
     storage,
     auth,
     pokes,
@@ -69,11 +111,21 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     epoch,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   });
-  const host = options.host ?? '127.0.0.1';
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // A client that trickles its headers or body is cut once the whole request took longer than this (live
+  // streams are not affected: their request is complete; only the response goes on).
+  const serverOptions = { requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout / 2) };
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, serverOptions }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
     s.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await pokes.close();
+    await storage.close();
+    throw error;
   });
+  const purge = () => purgeOpOutcomes(storage, opRetentionMs);
+  const purging = setInterval(() => void purge().catch(() => undefined), Math.min(3600_000, Math.max(1000, opRetentionMs / 4)));
+  purging.unref();
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -84,7 +136,10 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     port,
     storage,
     epoch,
+    stats: () => ({ ...streams.stats(), pokeSubscriptions: pokes.size() }),
+    purge,
     async close() {
+      clearInterval(purging);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Live streams never end on their own: cut them.
@@ -94,4 +149,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
       await storage.close();
     },
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

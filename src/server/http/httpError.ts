@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503,
     readonly code: WireErrorCode,
     message: string,
+    /** The op the error is about, when it is about one: the client dead-letters that op alone. */
+    readonly opId?: string,
   ) {
     super(message);
   }

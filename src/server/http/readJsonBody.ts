@@ -1,12 +1,14 @@
 import { gunzipSync } from 'node:zlib';
+import { findJsonProblem } from '../../protocol/jsonSafety';
 import { HttpError } from './httpError';
 
 /**
  * Reads a request body as JSON, at most `maxBytes` (after decompression: a small gzip body cannot expand
  * into a huge one). Accepts `Content-Encoding: gzip`. Refuses too large (413), undecodable or malformed
- * bodies (400) with a message that says what to fix.
+ * bodies (400) with a message that says what to fix — also JSON no database can store (findJsonProblem:
+ * too deep, `__proto__` keys, NUL or unpaired surrogates), `envelope` levels above the rows it carries.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+export async function readJsonBody(request: Request, maxBytes: number, envelope = 0): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
   const tooLarge = (size: string) => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is ${size}, over the limit of ${maxBytes} bytes: send fewer ops per push.`);
   if (declared > maxBytes * 4) throw tooLarge(`${declared} bytes`);
@@ -15,7 +17,13 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (request.body) {
     const reader = request.body.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new HttpError(400, 'INVALID_BODY', 'The request body was cut off (the client disconnected or was too slow): send it again.');
+      }
+      const { done, value } = chunk;
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes * 4) {
@@ -38,9 +46,13 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new HttpError(400, 'INVALID_BODY', `Content-Encoding "${encoding}" is not supported: use gzip or none.`);
   }
   if (bytes.byteLength > maxBytes) throw tooLarge(`${bytes.byteLength} bytes`);
+  let body: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    body = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new HttpError(400, 'INVALID_BODY', 'Request body is not valid JSON: send a JSON object with Content-Type application/json.');
   }
+  const problem = findJsonProblem(body, { envelope });
+  if (problem) throw new HttpError(400, 'INVALID_BODY', `Invalid request body: ${problem.path || '(root)'}: ${problem.message}.`);
+  return body;
 }

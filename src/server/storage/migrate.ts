@@ -54,6 +54,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       )
     `,
   },
+  {
+    version: 3,
+    name: 'op payload hashes; expiry of remembered outcomes',
+    // A remembered outcome answers a replay only if the op is the same: an op id reused with another
+    // payload is refused. Outcomes remembered before this migration have no hash and are trusted.
+    sql: `
+      alter table chartsync_ops add column hash text;
+      create index chartsync_ops_applied_at on chartsync_ops (applied_at)
+    `,
+  },
 ];
 
 /**

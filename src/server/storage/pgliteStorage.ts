@@ -1,9 +1,20 @@
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './dataDirLock';
 import type { SqlExecutor, Storage } from './types';
 
-/** Embedded PostgreSQL (WASM): data in `dataDir` (kept across restarts), or in memory without one. */
+/**
+ * Embedded PostgreSQL (WASM): data in `dataDir` (kept across restarts; locked to this process while open),
+ * or in memory without one.
+ */
 export async function pgliteStorage(dataDir?: string): Promise<Storage> {
-  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const unlock = dataDir ? await lockDataDir(dataDir) : async () => undefined;
+  let db: PGlite;
+  try {
+    db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const run = (executor: { query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }> }): SqlExecutor => ({
     async query<T>(sql: string, params: readonly unknown[] = []) {
       return (await executor.query<T>(sql, [...params])).rows;
@@ -18,6 +29,9 @@ export async function pgliteStorage(dataDir?: string): Promise<Storage> {
       const unlisten = await db.listen(channel, fn);
       return () => unlisten();
     },
-    close: () => db.close(),
+    async close() {
+      await db.close();
+      await unlock();
+    },
   };
 }

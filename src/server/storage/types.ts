@@ -8,7 +8,11 @@ export interface Storage extends SqlExecutor {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction (committed when it resolves, rolled back when it throws). */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Calls `fn` for every NOTIFY on `channel` (from any process on the database). Resolves to an unlisten function. */
-  listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `fn` for every NOTIFY on `channel` (from any process on the database), and `onRestored` after a
+   * lost LISTEN connection is back (notifications may have been missed meanwhile). Resolves to an unlisten
+   * function.
+   */
+  listen(channel: string, fn: (payload: string) => void, onRestored?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -22,6 +22,10 @@ export interface ApplyContext {
   role: string | null;
   /** Hands out the next change sequence number. */
   nextV: () => number;
+  /** Largest row (its data as JSON), bytes: an op that would make a larger one is rejected. */
+  maxRowBytes?: number;
+  /** Most fields a row may have or have had (stamps): an op that would pass it is rejected. */
+  maxFields?: number;
 }
 
 /** The verdict on one op, before it is remembered. */
@@ -54,6 +58,11 @@ export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, c
     const key = rowKey(op.table, op.rowId);
     const stored = rows.get(key);
     const outcome = stored ? applyToExisting(op, stored, ctx) : applyToMissing(op, ctx);
+    const tooLarge = outcome.row && oversize(outcome.row, stored, ctx);
+    if (tooLarge) {
+      results.push({ opId: op.opId, status: 'rejected', reason: `ROW_TOO_LARGE: ${op.table}/${op.rowId} ${tooLarge}; the row is unchanged` });
+      continue;
+    }
     if (outcome.row) {
       rows.set(key, outcome.row);
       changed.add(key);
@@ -64,6 +73,22 @@ export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, c
 }
 
 type Outcome = { status: PushResult['status']; row?: StoredRow; reason?: string };
+
+// Each op's patch is checked on arrival; what it makes of the row (merged with everything before) is
+// checked here, so successive small updates cannot grow a row past the limits. A row already past them
+// (the limits were lowered) may still shrink, and be deleted.
+function oversize(row: StoredRow, before: StoredRow | undefined, ctx: ApplyContext): string | null {
+  if (row.deleted) return null;
+  const fieldCount = (r: StoredRow) => Object.keys(r.stamps).filter((f) => f !== ROW_STAMP && f !== PUT_STAMP).length;
+  const fields = fieldCount(row);
+  if (ctx.maxFields !== undefined && fields > ctx.maxFields && fields > (before ? fieldCount(before) : 0)) {
+    return `would have ${fields} fields (removed ones count: their stamps stay); rows are limited to ${ctx.maxFields} fields`;
+  }
+  if (ctx.maxRowBytes === undefined) return null;
+  const bytes = Buffer.byteLength(JSON.stringify(row.data));
+  if (bytes <= ctx.maxRowBytes || (before && !before.deleted && bytes <= Buffer.byteLength(JSON.stringify(before.data)))) return null;
+  return `would be ${bytes} bytes once merged; rows are limited to ${ctx.maxRowBytes} bytes`;
+}
 
 function applyToMissing(op: WireOp, ctx: ApplyContext): Outcome {
   if (op.kind === 'update') return { status: 'rejected', reason: `ROW_NOT_FOUND: ${op.table}/${op.rowId} does not exist on the server; put the whole row to create it` };

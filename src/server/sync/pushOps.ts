@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { rowChecksum } from '../../core/json/rowChecksum';
+import { stableStringify } from '../../core/json/stableStringify';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import { HttpError } from '../http/httpError';
 import type { Storage } from '../storage/types';
+import { headSeq } from './headSeq';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
 
@@ -18,6 +21,14 @@ interface RowRecord {
   last_at: string | number;
   last_device: string;
   last_role: string | null;
+}
+
+/**
+ * What makes an op the same op when it is sent again: its device, kind, row and patch (its base and times
+ * may be refreshed while it was never sent, and do not count).
+ */
+export function opHash(deviceId: string, op: WireOp): string {
+  return createHash('sha256').update(stableStringify([deviceId, op.kind, op.table, op.rowId, op.kind === 'delete' ? null : op.patch])).digest('base64url');
 }
 
 /** Options of pushOps beyond storage, caller and ops. */
@@ -51,18 +62,28 @@ export interface PushOutcome {
 export async function pushOps(storage: Storage, caller: Caller, deviceId: string, ops: readonly WireOp[], options: PushOptions, seenSeq = 0): Promise<PushOutcome> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [caller.org]);
-    const head = Number((await tx.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [caller.org]))[0]?.seq ?? 0);
+    const head = await headSeq(tx, caller.org);
     // The client has seen changes this database does not have (restored from an older backup): its base
     // versions refer to a history that is gone. It must download again before its ops can be judged.
     if (seenSeq > head) throw new HttpError(409, 'RESET_REQUIRED', `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`);
-    const remembered = new Map(
-      (await tx.query<{ op_id: string; result: OpOutcome }>(`select op_id, result from chartsync_ops where org = $1 and op_id = any($2::text[])`, [caller.org, ops.map((op) => op.opId)])).map((r) => [r.op_id, r.result]),
-    );
+    const stored = await tx.query<{ op_id: string; result: OpOutcome; hash: string | null }>(`select op_id, result, hash from chartsync_ops where org = $1 and op_id = any($2::text[])`, [caller.org, ops.map((op) => op.opId)]);
+    const remembered = new Map(stored.map((r) => [r.op_id, r.result]));
+    const hashes = new Map<string, string | null>(stored.map((r) => [r.op_id, r.hash]));
     const fresh: WireOp[] = [];
-    const seen = new Set<string>();
+    const freshHashes: string[] = [];
     for (const op of ops) {
-      if (!remembered.has(op.opId) && !seen.has(op.opId)) fresh.push(op);
-      seen.add(op.opId);
+      const hash = opHash(deviceId, op);
+      const known = hashes.get(op.opId);
+      // A replay is the same op sent again; an op id reused for another write is a client bug (or another
+      // device's id): acknowledging it with the first op's outcome would lose that write silently.
+      if (known !== undefined && known !== null && known !== hash) {
+        throw new HttpError(409, 'OP_ID_REUSED', `Op id "${op.opId}" (${op.table}/${op.rowId}) was already used for another op${remembered.has(op.opId) ? '' : ' in this push'}: give every op a unique id (newId()).`, op.opId);
+      }
+      if (known === undefined) {
+        fresh.push(op);
+        freshHashes.push(hash);
+        hashes.set(op.opId, hash);
+      }
     }
     const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
     const rows = new Map<string, StoredRow>();
@@ -102,8 +123,8 @@ export async function pushOps(storage: Storage, caller: Caller, deviceId: string
     }
     if (outcomes.length > 0) {
       await tx.query(
-        `insert into chartsync_ops (org, op_id, result) select $1, x.op_id, x.result from jsonb_to_recordset($2::jsonb) as x(op_id text, result jsonb) on conflict do nothing`,
-        [caller.org, JSON.stringify(outcomes.map((r) => ({ op_id: r.opId, result: r })))],
+        `insert into chartsync_ops (org, op_id, result, hash) select $1, x.op_id, x.result, x.hash from jsonb_to_recordset($2::jsonb) as x(op_id text, result jsonb, hash text) on conflict do nothing`,
+        [caller.org, JSON.stringify(outcomes.map((r, i) => ({ op_id: r.opId, result: r, hash: freshHashes[i] })))],
       );
     }
     const answeredRows = touched.map((op) => rows.get(rowKey(op.table, op.rowId))).filter((row): row is StoredRow => row !== undefined && row.v > 0);

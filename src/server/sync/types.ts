@@ -16,6 +16,8 @@ export interface StoredRow {
   at: number;
   device: string;
   role: string | null;
+  /** When the caller's token expires (ms since epoch): live streams close then. */
+  expiresAt?: number;
 }
 
 /** Who is pushing. */
@@ -23,4 +25,6 @@ export interface Caller {
   user: string;
   org: string;
   role: string | null;
+  /** When the caller's token expires (ms since epoch): live streams close then. */
+  expiresAt?: number;
 }
