@@ -1,6 +1,7 @@
 import { ChartsyncError } from '../core/errors';
 import { stableStringify } from '../core/json/stableStringify';
 import type { JsonObject } from '../core/json/types';
+import { findJsonProblem, isReservedFieldName, MAX_JSON_DEPTH } from '../protocol/jsonSafety';
 
 // Metadata a row read from the store carries; a caller may hand such a row back, and it is ignored.
 const KNOWN_META = new Set(['_v', '_clock', '_deleted', '_fv', '_op']);
@@ -27,9 +28,15 @@ export function appData(table: string, value: unknown, what: 'row' | 'patch'): J
       if (KNOWN_META.has(key)) continue;
       throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" starts with _, which is reserved for sync metadata: rename it.`, { context: { table, field: key } });
     }
+    if (isReservedFieldName(key)) {
+      throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" is reserved (every JavaScript object has a "${key}"): rename it.`, { context: { table, field: key } });
+    }
     if (field === undefined) continue;
     out[key] = field as JsonObject[string];
   }
+  // What no server can store is refused here, at the write, not dead-lettered later.
+  const problem = findJsonProblem(out, { maxDepth: MAX_JSON_DEPTH });
+  if (problem) throw new ChartsyncError('INVALID_ROW', `A ${what} of "${table}" is not storable: ${problem.path}: ${problem.message}.`, { context: { table, path: problem.path } });
   try {
     stableStringify(out);
   } catch (cause) {

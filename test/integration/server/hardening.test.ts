@@ -4,7 +4,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version';
 import { protocolSchemas } from '../../../src/protocol/schemas';
@@ -261,6 +263,25 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
 });
 
 describe('server processes, hardened', () => {
+  // 7: every op's outcome was remembered forever.
+  it('forgets remembered op outcomes after the retention horizon', async () => {
+    const server = await startServer(null, { opRetentionMs: 200 });
+    try {
+      const c = await clientFor(server, { org: freshOrg() });
+      const old = op({ rowId: 'old' });
+      await c.push([old]);
+      await new Promise((r) => setTimeout(r, 400));
+      const recent = op({ rowId: 'recent' });
+      await c.push([recent]);
+      // The hourly job may have run already (its period is a quarter of the horizon, at least 1 s).
+      expect(await server.purge()).toBeLessThanOrEqual(1);
+      expect((await c.push([recent])).results[0]).toMatchObject({ replayed: true });
+      expect((await c.push([old])).results[0]).not.toHaveProperty('replayed');
+    } finally {
+      await server.close();
+    }
+  });
+
   // 2: two servers on one PGlite folder both answered 200; after a restart one write was gone.
   it('refuses a second server on the same PGlite data folder, and starts after a crash left a stale lock', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chartsync-lock-'));
@@ -299,8 +320,22 @@ describe('server processes, hardened', () => {
   });
 
   // 10: in JWKS mode, tokens for another audience or issuer were accepted.
-  it('requires an audience in JWKS mode', () => {
+  it('requires an audience in JWKS mode, and refuses tokens for another audience or issuer', async () => {
     expect(() => createAuth({ mode: 'jwt', jwksUrl: 'https://auth.example/.well-known/jwks.json' })).toThrow(/audience/);
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    try {
+      const auth = createAuth({ mode: 'jwt', jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`, audience: 'chartsync', issuer: 'https://auth.test' });
+      const sign = (aud: string, iss: string) =>
+        new SignJWT({ org: 'acme' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('ana').setAudience(aud).setIssuer(iss).setExpirationTime('1h').sign(privateKey);
+      await expect(auth.verify(await sign('chartsync', 'https://auth.test'))).resolves.toMatchObject({ user: 'ana', org: 'acme' });
+      await expect(auth.verify(await sign('another-app', 'https://auth.test'))).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/"aud" claim/) });
+      await expect(auth.verify(await sign('chartsync', 'https://evil.test'))).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/"iss" claim/) });
+    } finally {
+      jwks.close();
+    }
   });
 
   // 17: every 500 logged whole rows and the org to stderr.

@@ -56,6 +56,11 @@ describe('local writes', () => {
     ['a reserved field', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', _secret: 1 }), 'INVALID_ROW', /Field "_secret" .* starts with _/],
     ['a non-JSON value', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', n: NaN }), 'INVALID_ROW', /row\.n is NaN/],
     ['an id change', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { id: 't2' }), 'INVALID_ROW', /ids never change/],
+    // The server refuses these with a 400: refused at the write, they never become dead letters.
+    ['a field named like an Object.prototype member', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { constructor: 'x' }), 'INVALID_ROW', /Field "constructor" .* is reserved/],
+    ['a NUL in a value', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', title: 'a\u0000b' }), 'INVALID_ROW', /title: the string contains a NUL/],
+    ['an unpaired surrogate', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { tags: ['ok', '\ud800'] }), 'INVALID_ROW', /tags\[1\]: the string contains an unpaired UTF-16 surrogate/],
+    ['nesting deeper than 64 levels', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', deep: JSON.parse('['.repeat(80) + ']'.repeat(80)) }), 'INVALID_ROW', /nested deeper than 64 levels/],
   ] as const)('refuses %s with a typed error and changes nothing', async (_name, write, code, message) => {
     const store = await openTestStore();
     await store.put('tasks', task('t0'));
