@@ -42,6 +42,17 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     for (let round = 0; round < 3; round++) for (const e of all) await e.sync();
   }
 
+  /** Ana and Ben (whose requests follow a script, with 400 ms retries) both holding row r = base. */
+  async function anaAndScriptedBen(org: string) {
+    const script = scriptedFetch();
+    const a = await device(org, 'ana');
+    const b = await device(org, 'ben', { script, retry: { retryBaseMs: 400, retryMaxMs: 400, maxAttempts: 50 } });
+    await a.table('tasks').put({ id: 'r', title: 'base' });
+    await a.sync();
+    await b.sync();
+    return { a, b, script };
+  }
+
   it('a row\'s earlier op is never overtaken by a later one that coalescing made more urgent (the tags edit survives)', async () => {
     const org = freshOrg();
     const script = scriptedFetch();
@@ -76,12 +87,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
 
   it('a rebased edit that then loses on the server does not stay on the device (the pulled delete wins)', async () => {
     const org = freshOrg();
-    const script = scriptedFetch();
-    const a = await device(org, 'ana');
-    const b = await device(org, 'ben', { script, retry: { retryBaseMs: 400, retryMaxMs: 400, maxAttempts: 50 } });
-    await a.table('tasks').put({ id: 'r', title: 'base' });
-    await a.sync();
-    await b.sync();
+    const { a, b, script } = await anaAndScriptedBen(org);
     b.setOnline(false);
     await b.table('tasks').update('r', { title: 'ben, earlier' });
     await tick();
@@ -97,12 +103,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
 
   it('an op replayed after a lost answer does not bring back a row deleted meanwhile', async () => {
     const org = freshOrg();
-    const script = scriptedFetch();
-    const a = await device(org, 'ana');
-    const b = await device(org, 'ben', { script, retry: { retryBaseMs: 400, retryMaxMs: 400, maxAttempts: 50 } });
-    await a.table('tasks').put({ id: 'r', title: 'base' });
-    await a.sync();
-    await b.sync();
+    const { a, b, script } = await anaAndScriptedBen(org);
     // The server commits Ben's edit, but a proxy answers 503: Ben waits out a backoff before sending it again.
     script.on('push', { status: 503, afterCommit: true });
     await b.table('tasks').update('r', { title: 'ben' });
