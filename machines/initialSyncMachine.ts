@@ -80,7 +80,8 @@ export const initialSyncMachine = setup({
     }),
   },
   guards: {
-    lastTable: ({ context, event }) => event.type === 'TABLE.DONE' && context.remaining.length === 1 && context.remaining[0] === event.table,
+    allTablesDone: ({ context }) => context.remaining.length === 0,
+    someTableFailed: ({ context }) => context.error !== null,
     nothingToDo: ({ context }) => context.tables.length === 0,
   },
 }).createMachine({
@@ -99,11 +100,14 @@ export const initialSyncMachine = setup({
             'reportProgress',
           ],
         },
-        'TABLE.DONE': [
-          { guard: 'lastTable', target: 'done', actions: 'recordCursor' },
-          { actions: ['recordCursor', assign({ remaining: ({ context, event }) => context.remaining.filter((t) => t !== event.table) })] },
+        'TABLE.DONE': { actions: ['recordCursor', assign({ remaining: ({ context, event }) => context.remaining.filter((t) => t !== event.table) })] },
+        'TABLE.FAILED': { actions: assign({ error: ({ event }) => event.error }) },
+        // A child reports, then ends: the download ends on the child's own end, so no end of a child ever
+        // reaches a download that has already stopped.
+        'xstate.done.actor.*': [
+          { guard: 'someTableFailed', target: 'failed' },
+          { guard: 'allTablesDone', target: 'done' },
         ],
-        'TABLE.FAILED': { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
     },
     done: { type: 'final', entry: assign({ remaining: [] }) },

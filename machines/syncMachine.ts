@@ -1,4 +1,5 @@
-import { assign, emit, enqueueActions, fromCallback, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
+import { backoffDelay as scheduledDelay } from '../src/core/backoff';
 import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
 import { sumProgress } from './progress';
 import { isAuthFailure, isResetFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
@@ -18,10 +19,18 @@ export interface SyncConfig {
   circuitThreshold: number;
   /** Wait before probing while the circuit is open, ms. @default 300000 */
   circuitCooldownMs: number;
+  /** An idle leader syncs after this long without a cycle, ms; 0 turns it off. @default 30000 */
+  intervalMs: number;
+  /** A leader syncs this long after the last of a burst of local writes, ms. @default 2000 */
+  debounceMs: number;
 }
 
 /** The defaults of SyncConfig. */
-export const DEFAULT_SYNC_CONFIG: SyncConfig = { backoffBaseMs: 1000, backoffMaxMs: 60_000, circuitThreshold: 5, circuitCooldownMs: 300_000 };
+export const DEFAULT_SYNC_CONFIG: SyncConfig = { backoffBaseMs: 1000, backoffMaxMs: 60_000, circuitThreshold: 5, circuitCooldownMs: 300_000, intervalMs: 30_000, debounceMs: 2000 };
+
+/** Reconnect schedules of the live stream: after a network failure, and after a refused token. */
+export const LIVE_BACKOFF = { baseMs: 1000, maxMs: 30_000, jitter: 'equal' } as const;
+export const LIVE_AUTH_BACKOFF = { baseMs: 30_000, maxMs: 300_000, jitter: 'equal' } as const;
 
 /** Counters the engine reports in diagnostics. */
 export interface SyncMetrics {
@@ -47,6 +56,8 @@ export interface SyncInput {
   tables: readonly string[];
   online?: boolean;
   isLeader?: boolean;
+  /** Whether the live stream runs while online and the leader. @default true */
+  live?: boolean;
   config?: Partial<SyncConfig>;
 }
 
@@ -83,6 +94,14 @@ export interface SyncContext {
   progress: SyncProgress | null;
   metrics: SyncMetrics;
   config: SyncConfig;
+  /** When the earliest op waiting out its retry backoff becomes sendable (from the last push batch), or null. */
+  nextRetryAt: number | null;
+  /** Whether the live stream runs while online and the leader. */
+  liveEnabled: boolean;
+  /** Live stream connection attempts that failed in a row (its reconnect backoff). */
+  liveAttempt: number;
+  /** The last live stream failure was a refused token (reconnect much later). */
+  liveAuthFailed: boolean;
 }
 
 /** What the rehydrate actor restores after a start or a crash. */
@@ -125,6 +144,16 @@ export type SyncEvent =
   | { type: 'FAIL'; error: SyncFailure }
   | { type: 'LOCK.ACQUIRED'; token: number }
   | { type: 'LOCK.FAILED'; error: SyncFailure }
+  /** A local write was committed (the engine's store reports it). */
+  | { type: 'WRITE' }
+  /** The environment (window) says the network is up / down. */
+  | { type: 'ENV.ONLINE' }
+  | { type: 'ENV.OFFLINE' }
+  /** From the live stream actor: connected; a poke arrived; the stream ended (its token expired); it failed. */
+  | { type: 'LIVE.OPENED' }
+  | { type: 'LIVE.POKE' }
+  | { type: 'LIVE.CLOSED' }
+  | { type: 'LIVE.FAILED'; error: SyncFailure }
   | ConnectionParentEvent
   | TableSyncParentEvent
   | InitialSyncParentEvent;
@@ -145,26 +174,33 @@ const notProvided = (name: string) => () => {
 export function backoffDelay(context: Pick<SyncContext, 'consecutiveFailures' | 'lastError' | 'config'>, random: () => number = Math.random): number {
   const { backoffBaseMs, backoffMaxMs, circuitThreshold, circuitCooldownMs } = context.config;
   if (context.consecutiveFailures >= circuitThreshold) return circuitCooldownMs;
-  const exp = Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.max(0, context.consecutiveFailures - 1));
   // "Equal jitter": half fixed, half random, so retries of many clients spread out but never hammer.
-  const jittered = exp / 2 + random() * (exp / 2);
+  const jittered = scheduledDelay(context.consecutiveFailures, { baseMs: backoffBaseMs, maxMs: backoffMaxMs, jitter: 'equal' }, random);
   return Math.max(jittered, context.lastError?.retryAfterMs ?? 0);
 }
+
+// Delays XState cannot leave unscheduled: a timer that must not fire waits "forever" (and its guard says no).
+const NEVER = 2 ** 31 - 1;
 
 // Every failure, whatever actor reported it, goes through one classification: the server's data was
 // replaced → download everything again (a state of the cycle), retryable → reconnecting, auth →
 // error(auth), anything else → error(unknown).
 const retryOrFail = [
-  { guard: 'failureIsRetryable', target: '#sync.reconnecting', actions: 'recordRetryableFailure' },
-  { guard: 'failureIsAuth', target: '#sync.error', actions: 'recordAuthFailure' },
-  { target: '#sync.error', actions: 'recordUnknownFailure' },
+  { guard: 'failureIsRetryable', target: '#sync.lifecycle.reconnecting', actions: 'recordRetryableFailure' },
+  { guard: 'failureIsAuth', target: '#sync.lifecycle.error', actions: 'recordAuthFailure' },
+  { target: '#sync.lifecycle.error', actions: 'recordUnknownFailure' },
 ] as const;
 // What the server answers (pushes, pulls) may also say its data was replaced; the lock and the reset never do.
-const failureTransitions = [{ guard: 'failureIsReset', target: '#sync.syncing.resetting' }, ...retryOrFail] as const;
+const failureTransitions = [{ guard: 'failureIsReset', target: '#sync.lifecycle.syncing.resetting' }, ...retryOrFail] as const;
+// A sync asked for in a tab that is not the leader is passed on to the leader (unless it came from there).
+const syncRequest = [{ guard: 'askLeaderFor', actions: ['requestSync', 'askLeader'] }, { actions: 'requestSync' }] as const;
 
 /**
- * The root lifecycle: rehydrating → idle / syncing / offline / reconnecting / error, with the moves allowed
- * by `transitions.ts` only. Inside `syncing`: locking → pushing (batches until the outbox is drained) →
+ * Two regions. `lifecycle`: rehydrating → idle / syncing / offline / reconnecting / error, with the moves
+ * allowed by `transitions.ts` only. `live`: the server's event stream, open exactly while the tab is online
+ * and the leader, reconnecting with backoff; its pokes are SYNC events. Every timer is a delay of this chart:
+ * the idle interval, the write debounce, the wake-up when an op's retry backoff ends, the reconnect backoffs.
+ * In the lifecycle: Inside `syncing`: locking → pushing (batches until the outbox is drained) →
  * initial download (if a table never completed one) → pulling (one child per table) → done. A SYNC during
  * a cycle is remembered and runs exactly one more cycle; no network work happens offline or in a tab that
  * is not the leader. Every side effect is an invoked actor named here and supplied by the engine.
@@ -182,12 +218,23 @@ export const syncMachine = setup({
     pushBatch: fromPromise<PushBatchOutput, PushBatchInput>(notProvided('pushBatch')),
     reset: fromPromise<unknown, { tables: readonly string[] }>(notProvided('reset')),
     probe: fromPromise<{ latencyMs: number }, void>(notProvided('probe')),
+    /** Asks the token source again after a 401; `changed`: it gave a token other than the refused one. */
+    refreshToken: fromPromise<{ changed: boolean }, void>(async () => ({ changed: false })),
+    /** One connection of the live stream: reports LIVE.OPENED / LIVE.POKE / LIVE.CLOSED / LIVE.FAILED. */
+    liveStream: fromCallback<SyncEvent>(() => undefined),
+    /** The window's online, offline, focus and visibility events, as ENV.ONLINE / ENV.OFFLINE / SYNC. */
+    environment: fromCallback<SyncEvent>(() => undefined),
     tableSync: tableSyncMachine,
     initialSync: initialSyncMachine,
     connection: connectionMachine,
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context),
+    syncInterval: ({ context }) => (context.config.intervalMs > 0 ? context.config.intervalMs : NEVER),
+    debounce: ({ context }) => context.config.debounceMs,
+    // A few ms past the due time, so the op is sendable when the cycle claims it.
+    retryDue: ({ context }) => (context.nextRetryAt === null ? NEVER : Math.min(NEVER, Math.max(0, context.nextRetryAt - Date.now()) + 5)),
+    liveBackoff: ({ context }) => scheduledDelay(context.liveAttempt, context.liveAuthFailed ? LIVE_AUTH_BACKOFF : LIVE_BACKOFF),
   },
   guards: {
     canSync: ({ context }) => context.online && context.isLeader,
@@ -204,6 +251,14 @@ export const syncMachine = setup({
     failureIsReset: ({ event }) => isResetFailure(failureOf(event)),
     failureIsAuth: ({ event }) => isAuthFailure(failureOf(event)),
     errorIsAuth: ({ context }) => context.errorReason === 'auth',
+    debounceOff: ({ context }) => context.config.debounceMs <= 0,
+    intervalDue: ({ context }) => context.config.intervalMs > 0 && context.online && context.isLeader,
+    retryDue: ({ context }) => context.nextRetryAt !== null && context.online && context.isLeader,
+    askLeaderFor: ({ context, event }) => !context.isLeader && !(event.type === 'SYNC' && event.reason === 'follower'),
+    tokenChanged: ({ event }) => (event as unknown as { output: { changed: boolean } }).output.changed,
+    liveWanted: ({ context }) => context.liveEnabled && context.online && context.isLeader,
+    liveNotWanted: ({ context }) => !(context.liveEnabled && context.online && context.isLeader),
+    liveRefused: ({ event }) => event.type === 'LIVE.FAILED' && isAuthFailure(event.error),
   },
   actions: {
     recordRetryableFailure: assign(({ context, event }) => ({
@@ -214,6 +269,9 @@ export const syncMachine = setup({
     recordAuthFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'auth' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
     recordUnknownFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'unknown' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
     requestSync: assign({ syncRequested: true }),
+    /** Passes a sync request on to the leader tab (provided by the engine: its leader election). */
+    askLeader: () => undefined,
+    forwardToConnection: sendTo('connection', ({ event }) => event),
     // One pull child per table, registered in the system as `table:<name>` (for inspectors and hooks).
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) {
@@ -250,21 +308,35 @@ export const syncMachine = setup({
     progress: null,
     metrics: { cycles: 0, opsPushed: 0, rowsPulled: 0, bytesPushed: 0, bytesPulled: 0, lastPushMs: null, failures: 0 },
     config: { ...DEFAULT_SYNC_CONFIG, ...input.config },
+    nextRetryAt: null,
+    liveEnabled: input.live ?? true,
+    liveAttempt: 0,
+    liveAuthFailed: false,
   }),
-  invoke: {
-    id: 'connection',
-    systemId: 'connection',
-    src: 'connection',
-    input: ({ context }) => ({ online: context.online }),
-    onError: { actions: assign({ lastError: ({ event }) => toFailure(event.error) }) },
-  },
+  type: 'parallel',
+  invoke: [
+    {
+      id: 'connection',
+      systemId: 'connection',
+      src: 'connection',
+      input: ({ context }) => ({ online: context.online }),
+      onError: { actions: assign({ lastError: ({ event }) => toFailure(event.error) }) },
+    },
+    // Listening to the window cannot fail in a way the engine could act on: a failure is only recorded.
+    { id: 'environment', src: 'environment', onError: { actions: assign({ lastError: ({ event }) => toFailure(event.error) }) } },
+  ],
   on: {
     // Facts are recorded in every state; the states below decide what they mean.
     ONLINE: { actions: assign({ online: true }) },
     OFFLINE: { actions: assign({ online: false }) },
     LEADER: { actions: assign({ isLeader: ({ event }) => event.isLeader }) },
-    SYNC: { actions: 'requestSync' },
+    SYNC: syncRequest,
+    WRITE: syncRequest,
+    'ENV.ONLINE': { actions: 'forwardToConnection' },
+    'ENV.OFFLINE': { actions: 'forwardToConnection' },
   },
+  states: {
+    lifecycle: {
   initial: 'rehydrating',
   states: {
     rehydrating: {
@@ -284,12 +356,12 @@ export const syncMachine = setup({
                 metrics: { ...context.metrics, ...event.output.restored?.metrics },
               })),
             },
-            onError: { target: '#sync.error', actions: assign({ lastError: ({ event }) => toFailure(event.error), errorReason: 'rehydrate' as const }) },
+            onError: { target: '#sync.lifecycle.error', actions: assign({ lastError: ({ event }) => toFailure(event.error), errorReason: 'rehydrate' as const }) },
           },
         },
         // Where a restored engine starts depends on what the environment said meanwhile.
         restored: {
-          always: [{ guard: 'isOffline', target: '#sync.offline' }, { target: '#sync.idle' }],
+          always: [{ guard: 'isOffline', target: '#sync.lifecycle.offline' }, { target: '#sync.lifecycle.idle' }],
         },
       },
     },
@@ -297,10 +369,24 @@ export const syncMachine = setup({
       entry: assign({ progress: null }),
       always: { guard: 'canSyncNow', target: 'syncing' },
       on: {
-        SYNC: [{ guard: 'canSync', target: 'syncing' }, { actions: 'requestSync' }],
+        SYNC: [{ guard: 'canSync', target: 'syncing' }, ...syncRequest],
+        // A burst of writes syncs once, `debounceMs` after its last write (at once without a debounce).
+        WRITE: [{ guard: 'debounceOff', actions: raise({ type: 'SYNC', reason: 'write' }) }, { target: '.debouncing', reenter: true }],
         OFFLINE: { target: 'offline', actions: assign({ online: false }) },
         LEADER: [{ guard: 'becameLeaderOnline', target: 'syncing', actions: assign({ isLeader: true }) }, { actions: assign({ isLeader: ({ event }) => event.isLeader }) }],
         FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+      },
+      after: {
+        // An idle leader syncs every `intervalMs`, and when the earliest op in retry backoff becomes due.
+        syncInterval: { guard: 'intervalDue', target: 'syncing' },
+        retryDue: { guard: 'retryDue', target: 'syncing' },
+      },
+      initial: 'resting',
+      states: {
+        resting: {},
+        debouncing: {
+          after: { debounce: { target: 'resting', actions: raise({ type: 'SYNC', reason: 'write' }) } },
+        },
       },
     },
     syncing: {
@@ -349,6 +435,7 @@ export const syncMachine = setup({
                   lastPushMs: event.output.durationMs,
                 },
                 pushRemaining: event.output.remaining,
+                nextRetryAt: event.output.nextRetryAt ?? null,
               })),
             },
             onError: failureTransitions,
@@ -435,7 +522,7 @@ export const syncMachine = setup({
           always: [
             // Triggers that arrived during the cycle coalesce into exactly one more cycle, lock still held.
             { guard: 'canSyncNow', target: 'pushing', actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, cycle: context.cycle + 1 })) },
-            { target: '#sync.idle' },
+            { target: '#sync.lifecycle.idle' },
           ],
         },
       },
@@ -461,9 +548,9 @@ export const syncMachine = setup({
           invoke: {
             id: 'probe',
             src: 'probe',
-            onDone: { target: '#sync.syncing' },
+            onDone: { target: '#sync.lifecycle.syncing' },
             onError: [
-              { guard: 'failureIsAuth', target: '#sync.error', actions: 'recordAuthFailure' },
+              { guard: 'failureIsAuth', target: '#sync.lifecycle.error', actions: 'recordAuthFailure' },
               { target: 'waiting', actions: 'recordRetryableFailure' },
             ],
           },
@@ -489,6 +576,55 @@ export const syncMachine = setup({
         RESET: { target: 'idle', actions: 'clearError' },
         SET_TOKEN: { guard: 'errorIsAuth', target: 'reconnecting', actions: 'clearError' },
         OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+      },
+      initial: 'deciding',
+      states: {
+        deciding: {
+          always: [{ guard: 'errorIsAuth', target: 'refreshingToken' }, { target: 'stuck' }],
+        },
+        // After a 401 the token source is asked once more: a different token leaves the error by itself.
+        refreshingToken: {
+          invoke: {
+            id: 'refreshToken',
+            src: 'refreshToken',
+            onDone: [{ guard: 'tokenChanged', target: '#sync.lifecycle.reconnecting', actions: 'clearError' }, { target: 'stuck' }],
+            onError: { target: 'stuck' },
+          },
+        },
+        // Waits for the app: RETRY, RESET, or a new token (SET_TOKEN).
+        stuck: {},
+      },
+    },
+  },
+    },
+    live: {
+      initial: 'off',
+      states: {
+        off: {
+          always: { guard: 'liveWanted', target: 'open' },
+        },
+        open: {
+          always: { guard: 'liveNotWanted', target: 'off' },
+          invoke: {
+            id: 'liveStream',
+            src: 'liveStream',
+            onError: { target: 'waiting', actions: assign(({ context }) => ({ liveAttempt: context.liveAttempt + 1, liveAuthFailed: false })) },
+          },
+          on: {
+            'LIVE.OPENED': { actions: assign({ liveAttempt: 0, liveAuthFailed: false }) },
+            'LIVE.POKE': { actions: raise({ type: 'SYNC', reason: 'poke' }) },
+            // The server ends a stream when its token expires: connect again (with a fresh token) soon.
+            'LIVE.CLOSED': { target: 'waiting', actions: assign({ liveAttempt: 1, liveAuthFailed: false }) },
+            'LIVE.FAILED': {
+              target: 'waiting',
+              actions: assign(({ context, event }) => ({ liveAttempt: context.liveAttempt + 1, liveAuthFailed: event.type === 'LIVE.FAILED' && isAuthFailure(event.error) })),
+            },
+          },
+        },
+        waiting: {
+          always: { guard: 'liveNotWanted', target: 'off' },
+          after: { liveBackoff: 'open' },
+        },
       },
     },
   },

@@ -28,7 +28,11 @@ export function isAllowedTransition(from: SyncTopState, to: SyncTopState): boole
   return (STATUS_TRANSITIONS[from] as readonly string[]).includes(to);
 }
 
-/** The top-level state of a root snapshot value (`{ syncing: 'pushing' }` → `'syncing'`). */
+/**
+ * The top-level state of the lifecycle in a root snapshot value (`{ lifecycle: { syncing: 'pushing' },
+ * live: 'open' }` → `'syncing'`); a value of the lifecycle region alone works too.
+ */
 export function topStateOf(value: unknown): SyncTopState {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as SyncTopState;
+  const lifecycle = typeof value === 'object' && value !== null && 'lifecycle' in value ? (value as { lifecycle: unknown }).lifecycle : value;
+  return (typeof lifecycle === 'string' ? lifecycle : Object.keys(lifecycle as object)[0]) as SyncTopState;
 }

@@ -2,6 +2,7 @@ import type { SyncActorRef, SyncContext } from '../../machines/syncMachine';
 import { topStateOf } from '../../machines/transitions';
 import type { LocalStore } from '../local/openLocalStore';
 import type { PersistedEngineState } from './rehydrate';
+import { watchEnvironment } from './watchEnvironment';
 
 /** Options of persistEngineState. */
 export interface PersistEngineStateOptions {
@@ -29,8 +30,6 @@ export function persistEngineState(options: PersistEngineStateOptions): () => Pr
   const { actor, store } = options;
   const debounceMs = options.debounceMs ?? 500;
   const now = options.now ?? Date.now;
-  const target = options.target === undefined ? ((globalThis as { addEventListener?: unknown }).addEventListener ? (globalThis as unknown as EventTarget) : null) : options.target;
-  const visibility = options.visibility ?? (() => (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastStatus = topStateOf(actor.getSnapshot().value);
 
@@ -46,16 +45,10 @@ export function persistEngineState(options: PersistEngineStateOptions): () => Pr
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => void save(), debounceMs);
   });
-  const onHide = (): void => void save();
-  const onVisibility = (): void => {
-    if (visibility() === 'hidden') void save();
-  };
-  target?.addEventListener('pagehide', onHide);
-  target?.addEventListener('visibilitychange', onVisibility);
+  const unwatch = watchEnvironment({ hidden: () => void save() }, { ...(options.target !== undefined ? { target: options.target } : {}), ...(options.visibility ? { visibility: options.visibility } : {}) });
   return async () => {
     subscription.unsubscribe();
-    target?.removeEventListener('pagehide', onHide);
-    target?.removeEventListener('visibilitychange', onVisibility);
+    unwatch();
     await save();
   };
 }

@@ -34,3 +34,8 @@ export function buildSchema(tables: TableSchemas): Record<string, string> {
   }
   return { ...tables, ...SYSTEM_TABLES };
 }
+
+/** Throws UNKNOWN_TABLE unless `table` is one of the declared tables: the one check and message for every entry point. */
+export function assertKnownTable(table: string, declared: readonly string[]): void {
+  if (!declared.includes(table)) throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${declared.join(', ')}).`, { context: { table } });
+}

@@ -1,4 +1,5 @@
 import type { Dexie, Table } from 'dexie';
+import { assertKnownTable } from './schema';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';
 import { jsonEqual } from '../core/json/jsonEqual';
@@ -72,9 +73,7 @@ function prepare(table: string, change: RowChange): Prepared {
  * transaction; an error inside it (e.g. an update of a missing row) rolls the whole batch back.
  */
 export async function writeRows(ctx: WriteContext, table: string, changes: readonly RowChange[]): Promise<WriteResult> {
-  if (!(table in ctx.tables)) {
-    throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${Object.keys(ctx.tables).join(', ')}).`, { context: { table } });
-  }
+  assertKnownTable(table, Object.keys(ctx.tables));
   const prepared = changes.map((change) => prepare(table, change));
   if (prepared.length === 0) return { changed: 0, ids: [], at: ctx.now(), changes: [] };
   const rowsTable = ctx.db.table(table) as Table<LocalRow, string>;

@@ -95,31 +95,26 @@ export function createKyTransport(options: KyTransportOptions): Transport {
       const { json } = await request('sync/status', 'Status check', { method: 'GET', signal });
       return parseMessage(protocolSchemas.status, json, 'status response');
     },
-    subscribe(onEvent) {
-      const controller = new AbortController();
-      let attempt = 0;
-      const loop = async (): Promise<void> => {
-        while (!controller.signal.aborted) {
-          try {
-            const url = `${base}/sync/events?token=${encodeURIComponent(await token())}`;
-            const response = await fetchFn(url, { signal: controller.signal, headers: { accept: 'text/event-stream' } });
-            if (!response.ok || !response.body) throw await httpError(response, 'Live stream');
-            attempt = 0;
-            await readSseStream(response.body, (data) => {
-              const event = parseMessage(protocolSchemas.syncEvent, JSON.parse(data), 'live event');
-              onEvent(event as SyncEvent);
-            });
-          } catch (error) {
-            if (controller.signal.aborted) return;
-            // A refused token will not get better by hammering: wait longer.
-            const base = isChartsyncError(error, 'AUTH') ? 30_000 : 1000;
-            attempt += 1;
-            await new Promise((r) => setTimeout(r, Math.min(30_000, base * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2)));
-          }
-        }
-      };
-      void loop();
-      return () => controller.abort();
+    async stream(handlers, signal) {
+      const url = `${base}/sync/events?token=${encodeURIComponent(await token())}`;
+      let response: Response;
+      try {
+        response = await fetchFn(url, { signal, headers: { accept: 'text/event-stream' } });
+      } catch (cause) {
+        if (signal.aborted) return;
+        throw new ChartsyncError('NETWORK', `Live stream: could not reach the server: ${(cause as Error).message ?? String(cause)}`, { cause });
+      }
+      if (!response.ok || !response.body) throw await httpError(response, 'Live stream');
+      handlers.onOpen();
+      try {
+        await readSseStream(response.body, (data) => {
+          const event = parseMessage(protocolSchemas.syncEvent, JSON.parse(data), 'live event');
+          handlers.onEvent(event as SyncEvent);
+        });
+      } catch (cause) {
+        if (signal.aborted) return;
+        throw isChartsyncError(cause) ? cause : new ChartsyncError('NETWORK', `Live stream broke: ${(cause as Error).message ?? String(cause)}`, { cause });
+      }
     },
   };
 }

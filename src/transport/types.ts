@@ -8,8 +8,12 @@ export interface Transport {
   push(request: PushRequest, signal?: AbortSignal): Promise<{ response: PushResponse; bytes: number }>;
   pull(query: { cursor: string | null; tables: readonly string[]; limit: number }, signal?: AbortSignal): Promise<{ response: PullResponse; bytes: number }>;
   status(signal?: AbortSignal): Promise<SyncStatusResponse>;
-  /** Follows the live stream (reconnecting with backoff) until the returned function is called. */
-  subscribe(onEvent: (event: SyncEvent) => void): () => void;
+  /**
+   * One connection of the live stream: calls `onOpen` once connected and `onEvent` for each event;
+   * resolves when the server ends the stream (its token expired), rejects with a ChartsyncError when it
+   * fails or is refused. Reconnecting is the chart's job. Ends quietly when `signal` aborts.
+   */
+  stream(handlers: { onOpen(): void; onEvent(event: SyncEvent): void }, signal: AbortSignal): Promise<void>;
 }
 
 /** Where the token comes from: a string, or a function asked before each request (and after a 401). */

@@ -93,6 +93,8 @@ describe('initialSyncMachine, model-based', () => {
       { type: 'TABLE.DONE', table: 'tasks', cursor: 'c1.4', processed: 4, bytes: 10, at: 1 },
       { type: 'TABLE.DONE', table: 'notes', cursor: 'c1.5', processed: 1, bytes: 10, at: 2 },
       { type: 'TABLE.FAILED', table: 'notes', error: network },
+      // A table child ends after its report.
+      { type: 'xstate.done.actor.initial:tasks', output: { table: 'tasks', cursor: 'c1.4', processed: 4 } },
     ];
     const report = await runModel({
       machine: initialSyncMachine,

@@ -64,6 +64,15 @@ export class FakeActors {
     });
   }
 
+  /** A callback actor that runs until stopped (counted in active()). */
+  callback(name: string): AnyActorLogic {
+    return fromCallback(() => {
+      this.bump(this.starts, name, 1);
+      this.bump(this.running, name, 1);
+      return () => this.bump(this.running, name, -1);
+    });
+  }
+
   /** A child machine that idles until stopped. */
   stub(name: string): AnyActorLogic {
     return createMachine({ id: `stub-${name}`, entry: () => this.bump(this.starts, name, 1) });

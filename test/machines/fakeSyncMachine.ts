@@ -12,7 +12,10 @@ export function provideFakes(fakes: FakeActors, delayMs = 1000) {
       reset: fakes.promise('reset'),
       tableSync: fakes.stub('tableSync'),
       initialSync: fakes.stub('initialSync'),
+      refreshToken: fakes.promise('refreshToken'),
+      liveStream: fakes.callback('liveStream'),
+      environment: fakes.callback('environment'),
     } as never,
-    delays: { backoff: delayMs },
+    delays: { backoff: delayMs, syncInterval: delayMs * 30, debounce: delayMs, retryDue: delayMs * 5, liveBackoff: delayMs },
   });
 }

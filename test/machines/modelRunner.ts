@@ -109,6 +109,9 @@ export async function runModel(spec: ModelSpec): Promise<ModelReport> {
         const id = type.slice(done ? 'xstate.done.actor.'.length : 'xstate.error.actor.'.length);
         const payload = done ? (event as { output?: unknown }).output : (event as { error?: unknown }).error;
         if (!fakes.settle(id, done ? 'done' : 'error', payload)) actor.send(event);
+      } else if (type.startsWith('xstate.after.') && spec.delayMs > 0) {
+        // The timer's own event: a clock increment would also fire every other timer due by then.
+        actor.send(event);
       } else if (type.startsWith('xstate.after.')) {
         clock.increment(spec.delayMs);
       } else {

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { SyncFailure } from '../../machines/failure';
 import { syncMachine, tableChildId, type SyncContext } from '../../machines/syncMachine';
 import { provideFakes } from './fakeSyncMachine';
-import { expectFullCoverage, runModel } from './modelRunner';
+import { expectFullCoverage, mergeReports, runModel, type StepCheck } from './modelRunner';
 
 const TABLES = ['tasks', 'notes'];
 const network: SyncFailure = { code: 'NETWORK', message: 'connection refused' };
 const auth: SyncFailure = { code: 'AUTH', message: 'token expired', status: 401 };
 const bug: SyncFailure = { code: 'UNKNOWN', message: 'boom' };
 const replaced: SyncFailure = { code: 'RESET_REQUIRED', message: 'the server database was replaced', status: 409 };
-const BACKOFF_EVENT = 'xstate.after.backoff.sync.reconnecting.waiting';
+const BACKOFF_EVENT = 'xstate.after.backoff.sync.lifecycle.reconnecting.waiting';
 
 const events: AnyEventObject[] = [
   { type: 'SYNC', reason: 'manual' },
@@ -65,6 +65,36 @@ const events: AnyEventObject[] = [
   { type: 'xstate.error.actor.syncLock', error: bug },
   { type: 'xstate.error.actor.connection', error: bug },
   { type: BACKOFF_EVENT },
+  { type: 'WRITE' },
+  { type: 'xstate.done.actor.refreshToken', output: { changed: true } },
+  { type: 'xstate.done.actor.refreshToken', output: { changed: false } },
+  { type: 'xstate.error.actor.refreshToken', error: bug },
+  { type: 'xstate.done.actor.pushBatch', output: { pushed: 1, bytes: 99, durationMs: 4, remaining: 0, nextRetryAt: 5000 } },
+  { type: 'xstate.after.debounce.sync.lifecycle.idle.debouncing' },
+  { type: 'xstate.after.syncInterval.sync.lifecycle.idle' },
+  { type: 'xstate.after.retryDue.sync.lifecycle.idle' },
+];
+
+// The live region, with the lifecycle reduced to what moves it (facts, and the SYNC a poke raises): its
+// product with every lifecycle state would multiply the paths without testing anything more.
+const liveEvents: AnyEventObject[] = [
+  { type: 'xstate.done.actor.rehydrate', output: { needsInitial: [], cursors: {} } },
+  { type: 'ONLINE' },
+  { type: 'OFFLINE' },
+  { type: 'ENV.ONLINE' },
+  { type: 'ENV.OFFLINE' },
+  { type: 'LEADER', isLeader: true },
+  { type: 'LEADER', isLeader: false },
+  { type: 'LIVE.OPENED' },
+  { type: 'LIVE.POKE' },
+  { type: 'LIVE.CLOSED' },
+  { type: 'LIVE.FAILED', error: network },
+  { type: 'LIVE.FAILED', error: auth },
+  { type: 'xstate.error.actor.liveStream', error: bug },
+  { type: 'xstate.error.actor.environment', error: bug },
+  { type: 'xstate.after.liveBackoff.sync.live.waiting' },
+  // With no write debounce (this run's config), a write syncs at once.
+  { type: 'WRITE' },
 ];
 
 function project(snapshot: AnyMachineSnapshot) {
@@ -78,11 +108,13 @@ function project(snapshot: AnyMachineSnapshot) {
     pulls: [...c.pullsPending].sort(),
     reason: c.errorReason,
     failing: c.consecutiveFailures > 0,
+    retry: c.nextRetryAt !== null,
+    liveRefused: c.liveAuthFailed,
   };
 }
 
 function inState(snapshot: AnyMachineSnapshot, value: string | Record<string, string>): boolean {
-  return snapshot.matches(value as never);
+  return snapshot.matches({ lifecycle: value } as never);
 }
 
 // See ModelSpec.traverse: the same chart, its table children spawned without systemIds.
@@ -96,49 +128,62 @@ const traversable = syncMachine.provide({
 
 describe('syncMachine, model-based', () => {
   it('runs a path to every transition against the real machine, with invariants at every state', async () => {
-    const report = await runModel({
-      machine: syncMachine,
-      traverse: traversable,
-      input: { tables: TABLES },
-      events,
-      project,
-      delayMs: 1000,
-      start: (fakes, clock, inspect) => {
-        const actor = createActor(provideFakes(fakes), { input: { tables: TABLES }, clock, inspect }).start();
-        return { actor, root: actor };
-      },
-      check: ({ snapshot, previous, event, fakes }) => {
-        const c = snapshot.context as SyncContext;
-        const network = fakes.active('pushBatch') + fakes.active('probe');
-        // Never two locks; the lock is held exactly while syncing.
-        expect(fakes.maxLocksHeld).toBeLessThanOrEqual(1);
-        expect(fakes.locksHeld).toBe(inState(snapshot, 'syncing') ? 1 : 0);
-        if (!inState(snapshot, 'syncing')) expect(c.lockToken).toBeNull();
-        // No network work offline, or in a tab that is not the leader.
-        if (!c.online || !c.isLeader) expect(network).toBe(0);
-        if (inState(snapshot, 'offline')) expect(network).toBe(0);
-        // Pushing happens under the lock, one batch at a time.
-        if (inState(snapshot, { syncing: 'pushing' })) {
-          expect(c.lockToken).not.toBeNull();
-          expect(fakes.active('pushBatch')).toBe(1);
-        } else {
-          expect(fakes.active('pushBatch')).toBe(0);
-        }
-        if (inState(snapshot, { reconnecting: 'probing' })) expect(fakes.active('probe')).toBe(1);
-        // A reset runs under the lock, and what follows it downloads everything and then pushes.
-        if (inState(snapshot, { syncing: 'resetting' })) expect(fakes.active('reset')).toBe(1);
-        if (inState(previous, { syncing: 'resetting' }) && inState(snapshot, { syncing: 'initial' })) {
-          expect(c.needsInitial).toEqual(c.tables);
-          expect(c.syncRequested).toBe(true);
-        }
-        // Leaving error by RETRY or RESET starts over: counters and error cleared.
-        if (inState(previous, 'error') && (event.type === 'RETRY' || event.type === 'RESET')) {
-          expect(c.consecutiveFailures).toBe(0);
-          expect(c.lastError).toBeNull();
-        }
-        if (inState(snapshot, 'error')) expect(c.errorReason).not.toBeNull();
-      },
-    });
-    expectFullCoverage('syncMachine', report);
-  }, 120_000);
+    const check = ({ snapshot, previous, event, fakes }: StepCheck) => {
+      const c = snapshot.context as SyncContext;
+      const network = fakes.active('pushBatch') + fakes.active('probe');
+      // Never two locks; the lock is held exactly while syncing.
+      expect(fakes.maxLocksHeld).toBeLessThanOrEqual(1);
+      expect(fakes.locksHeld).toBe(inState(snapshot, 'syncing') ? 1 : 0);
+      if (!inState(snapshot, 'syncing')) expect(c.lockToken).toBeNull();
+      // No network work offline, or in a tab that is not the leader.
+      if (!c.online || !c.isLeader) expect(network).toBe(0);
+      if (inState(snapshot, 'offline')) expect(network).toBe(0);
+      // Pushing happens under the lock, one batch at a time.
+      if (inState(snapshot, { syncing: 'pushing' })) {
+        expect(c.lockToken).not.toBeNull();
+        expect(fakes.active('pushBatch')).toBe(1);
+      } else {
+        expect(fakes.active('pushBatch')).toBe(0);
+      }
+      if (inState(snapshot, { reconnecting: 'probing' })) expect(fakes.active('probe')).toBe(1);
+      // A reset runs under the lock, and what follows it downloads everything and then pushes.
+      if (inState(snapshot, { syncing: 'resetting' })) expect(fakes.active('reset')).toBe(1);
+      if (inState(previous, { syncing: 'resetting' }) && inState(snapshot, { syncing: 'initial' })) {
+        expect(c.needsInitial).toEqual(c.tables);
+        expect(c.syncRequested).toBe(true);
+      }
+      // Leaving error by RETRY or RESET starts over: counters and error cleared.
+      if (inState(previous, 'error') && (event.type === 'RETRY' || event.type === 'RESET')) {
+        expect(c.consecutiveFailures).toBe(0);
+        expect(c.lastError).toBeNull();
+      }
+      if (inState(snapshot, 'error')) expect(c.errorReason).not.toBeNull();
+      // The token source is asked again only in error(auth), once.
+      expect(fakes.active('refreshToken')).toBe(inState(snapshot, { error: 'refreshingToken' }) ? 1 : 0);
+      if (inState(snapshot, { error: 'refreshingToken' })) expect(c.errorReason).toBe('auth');
+      // The live stream is open exactly while online and the leader (or waiting out its backoff).
+      expect(fakes.active('liveStream')).toBe(snapshot.matches({ live: 'open' } as never) ? 1 : 0);
+      if (!c.online || !c.isLeader || !c.liveEnabled) expect(snapshot.matches({ live: 'off' } as never)).toBe(true);
+      // The environment is listened to for the engine's whole life.
+      expect(fakes.active('environment')).toBe(1);
+    };
+    const run = (input: { tables: string[]; live: boolean; config?: { debounceMs: number } }, list: AnyEventObject[], stubConnection: boolean) =>
+      runModel({
+        machine: syncMachine,
+        traverse: traversable,
+        input,
+        events: list,
+        project,
+        delayMs: 1000,
+        start: (fakes, clock, inspect) => {
+          const machine = provideFakes(fakes);
+          const actor = createActor(stubConnection ? machine.provide({ actors: { connection: fakes.stub('connection') } as never }) : machine, { input, clock, inspect }).start();
+          return { actor, root: actor };
+        },
+        check,
+      });
+    const lifecycle = await run({ tables: TABLES, live: false }, events, false);
+    const live = await run({ tables: TABLES, live: true, config: { debounceMs: 0 } }, liveEvents, true);
+    expectFullCoverage('syncMachine', mergeReports([lifecycle, live]));
+  }, 300_000);
 });

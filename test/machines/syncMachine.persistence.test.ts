@@ -18,7 +18,7 @@ const events = [
   { type: 'xstate.error.actor.pushBatch', error: network },
   { type: 'xstate.error.actor.pushBatch', error: { code: 'AUTH', message: 'expired' } },
   { type: 'xstate.done.actor.initialSync', output: { tables: ['tasks'], cursors: { tasks: 'c2.e1.9' }, failed: false, processed: 9, bytes: 900 } },
-  { type: 'xstate.after.backoff.sync.reconnecting.waiting' },
+  { type: 'xstate.after.backoff.sync.lifecycle.reconnecting.waiting' },
 ] as const;
 
 async function replay(fakes: FakeActors, steps: ReadonlyArray<{ event: { type: string } }>) {
@@ -48,8 +48,8 @@ describe('syncMachine persistence', () => {
   });
 
   it('reaches a good spread of states to persist', () => {
-    const values = new Set(paths.map((p) => JSON.stringify(p.state.value)));
-    for (const expected of ['"idle"', '"offline"', '"error"', '{"syncing":"pushing"}', '{"syncing":"pulling"}', '{"syncing":"initial"}', '{"reconnecting":"probing"}', '{"reconnecting":"waiting"}']) {
+    const values = new Set(paths.map((p) => JSON.stringify((p.state.value as { lifecycle: unknown }).lifecycle)));
+    for (const expected of ['{"idle":"resting"}', '"offline"', '{"error":"refreshingToken"}', '{"syncing":"pushing"}', '{"syncing":"pulling"}', '{"syncing":"initial"}', '{"reconnecting":"probing"}', '{"reconnecting":"waiting"}']) {
       expect(values).toContain(expected);
     }
   });
@@ -75,19 +75,19 @@ describe('syncMachine persistence', () => {
     }
     again.stop();
     // The lock actor runs again too: the restored cycle holds the lock, as the original did.
-    expect(fakes.locksHeld).toBe(original.matches('syncing') ? 1 : 0);
+    expect(fakes.locksHeld).toBe(original.matches({ lifecycle: 'syncing' }) ? 1 : 0);
     // An unfinished promise actor runs again on restore; the chart keeps going when it settles.
-    if (original.matches({ syncing: 'pushing' })) {
+    if (original.matches({ lifecycle: { syncing: 'pushing' } })) {
       expect(fakes.starts.get('pushBatch')).toBe(1);
       fakes.settle('pushBatch', 'done', { pushed: 1, bytes: 1, durationMs: 1, remaining: 0 });
       await flush();
-      expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ syncing: 'pushing' })).toBe(false);
+      expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ lifecycle: { syncing: 'pushing' } })).toBe(false);
     }
     restored.stop();
   });
 
   it('restores a backoff wait whose timer was lost, and the next trigger probes at once', async () => {
-    const path = paths.find((p) => JSON.stringify(p.state.value) === '{"reconnecting":"waiting"}')!;
+    const path = paths.find((p) => JSON.stringify((p.state.value as { lifecycle: unknown }).lifecycle) === '{"reconnecting":"waiting"}')!;
     const actor = await replay(new FakeActors(), path.steps);
     const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
     actor.stop();
@@ -95,7 +95,7 @@ describe('syncMachine persistence', () => {
     const restored = restore(fakes, persisted);
     // XState does not restore `after` timers; the engine sends SYNC on start, which probes right away.
     restored.send({ type: 'SYNC', reason: 'start' });
-    expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ reconnecting: 'probing' })).toBe(true);
+    expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ lifecycle: { reconnecting: 'probing' } })).toBe(true);
     expect(fakes.starts.get('probe')).toBe(1);
     restored.stop();
   });

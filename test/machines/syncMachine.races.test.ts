@@ -1,5 +1,6 @@
 import { createActor, SimulatedClock, type AnyMachineSnapshot, type InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { topStateOf } from '../../machines/transitions';
 import { backoffDelay, DEFAULT_SYNC_CONFIG, syncMachine, type SyncContext } from '../../machines/syncMachine';
 import { FakeActors, flush } from './fakeActors';
 import { provideFakes } from './fakeSyncMachine';
@@ -24,17 +25,17 @@ describe('syncMachine races', () => {
     await flush();
     actor.send({ type: 'SYNC', reason: 'manual' });
     await flush();
-    expect(actor.getSnapshot().matches({ syncing: 'pushing' })).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: { syncing: 'pushing' } })).toBe(true);
     for (let i = 0; i < 100; i++) actor.send({ type: 'SYNC', reason: 'write' });
     fakes.settle('pushBatch', 'done', batch(1));
     await flush();
     // The remembered trigger starts one more cycle under the same lock...
-    expect(actor.getSnapshot().matches({ syncing: 'pushing' })).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: { syncing: 'pushing' } })).toBe(true);
     expect(fakes.starts.get('syncLock')).toBe(1);
     fakes.settle('pushBatch', 'done', batch(1));
     await flush();
     // ...and then nothing more.
-    expect(actor.getSnapshot().value).toBe('idle');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('idle');
     expect(fakes.starts.get('pushBatch')).toBe(2);
     expect(actor.getSnapshot().context.metrics.cycles).toBe(2);
     expect(fakes.locksHeld).toBe(0);
@@ -52,7 +53,7 @@ describe('syncMachine races', () => {
     }
     expect(fakes.starts.get('pushBatch')).toBe(3);
     expect(actor.getSnapshot().context.metrics.opsPushed).toBe(300);
-    expect(actor.getSnapshot().value).toBe('idle');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('idle');
   });
 
   it('stops pushing when the network drops mid-push and ends offline via reconnecting', async () => {
@@ -63,8 +64,7 @@ describe('syncMachine races', () => {
       if (e.type !== '@xstate.microstep') return;
       const snapshot = e.snapshot as AnyMachineSnapshot;
       if (snapshot.machine.id !== 'sync') return;
-      const value = snapshot.value;
-      const top = typeof value === 'string' ? value : Object.keys(value as object)[0]!;
+      const top = topStateOf(snapshot.value);
       if (seen.at(-1) !== top) seen.push(top);
     };
     const actor = startIdle(fakes, { inspect });
@@ -76,7 +76,7 @@ describe('syncMachine races', () => {
     await flush();
     expect(fakes.active('pushBatch')).toBe(0);
     expect(fakes.locksHeld).toBe(0);
-    expect(actor.getSnapshot().value).toBe('offline');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('offline');
     // syncing → offline is not in the table: the chart passes through reconnecting.
     expect(seen.slice(-3)).toEqual(['syncing', 'reconnecting', 'offline']);
     expect(actor.getSnapshot().context.online).toBe(false);
@@ -95,7 +95,7 @@ describe('syncMachine races', () => {
     expect(fakes.settle('pushBatch', 'done', batch(50))).toBe(true);
     await flush();
     expect(actor.getSnapshot().context).toEqual(before);
-    expect(actor.getSnapshot().value).toBe('offline');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('offline');
   });
 
   it('remembers a SYNC asked for offline and runs it after reconnecting', async () => {
@@ -107,12 +107,12 @@ describe('syncMachine races', () => {
     actor.send({ type: 'SYNC', reason: 'write' });
     expect(fakes.starts.get('pushBatch') ?? 0).toBe(0);
     actor.send({ type: 'ONLINE' });
-    expect(actor.getSnapshot().matches({ reconnecting: 'waiting' })).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: { reconnecting: 'waiting' } })).toBe(true);
     clock.increment(1000);
     await flush();
     fakes.settle('probe', 'done', { latencyMs: 2 });
     await flush();
-    expect(actor.getSnapshot().matches({ syncing: 'pushing' })).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: { syncing: 'pushing' } })).toBe(true);
   });
 
   it('hands sync to the leader: a follower asked to sync does no network work', async () => {
@@ -122,12 +122,12 @@ describe('syncMachine races', () => {
     actor.send({ type: 'LEADER', isLeader: false });
     actor.send({ type: 'SYNC' });
     await flush();
-    expect(actor.getSnapshot().value).toBe('idle');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('idle');
     expect(fakes.starts.get('syncLock') ?? 0).toBe(0);
     // Becoming leader runs what was asked for.
     actor.send({ type: 'LEADER', isLeader: true });
     await flush();
-    expect(actor.getSnapshot().matches('syncing')).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: 'syncing' })).toBe(true);
   });
 });
 
@@ -145,7 +145,7 @@ describe('backoff and circuit breaker (SimulatedClock)', () => {
     await flush();
     fakes.settle('pushBatch', 'error', { code: 'NETWORK', message: 'refused' });
     await flush();
-    expect(actor.getSnapshot().matches({ reconnecting: 'waiting' })).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: { reconnecting: 'waiting' } })).toBe(true);
     // First failure: 1000 ms base, half of it fixed when jitter is 0.
     clock.increment(499);
     expect(fakes.starts.get('probe') ?? 0).toBe(0);
@@ -191,10 +191,10 @@ describe('backoff and circuit breaker (SimulatedClock)', () => {
     expect(actor.getSnapshot().context.consecutiveFailures).toBe(1);
     fakes.settle('pushBatch', 'error', { code: 'INVALID_MESSAGE', message: 'server sent garbage' });
     await flush();
-    expect(actor.getSnapshot().value).toBe('error');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('error');
     expect(actor.getSnapshot().context.errorReason).toBe('unknown');
     actor.send({ type: 'RETRY' });
-    expect(actor.getSnapshot().matches('reconnecting')).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: 'reconnecting' })).toBe(true);
     expect(actor.getSnapshot().context.consecutiveFailures).toBe(0);
     expect(actor.getSnapshot().context.lastError).toBeNull();
   });
@@ -207,14 +207,14 @@ describe('backoff and circuit breaker (SimulatedClock)', () => {
     await flush();
     fakes.settle('pushBatch', 'error', { code: 'AUTH', message: 'jwt expired', context: { status: 401 } });
     await flush();
-    expect(actor.getSnapshot().value).toBe('error');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('error');
     expect(actor.getSnapshot().context.errorReason).toBe('auth');
     expect(actor.getSnapshot().context.lastError).toMatchObject({ code: 'AUTH', status: 401 });
     actor.send({ type: 'SYNC' });
     actor.send({ type: 'ONLINE' });
-    expect(actor.getSnapshot().value).toBe('error');
+    expect(topStateOf(actor.getSnapshot().value)).toBe('error');
     actor.send({ type: 'SET_TOKEN' });
-    expect(actor.getSnapshot().matches('reconnecting')).toBe(true);
+    expect(actor.getSnapshot().matches({ lifecycle: 'reconnecting' })).toBe(true);
     expect(actor.getSnapshot().context.errorReason).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { StrictMode } from 'react';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncEngine } from '../../src/engine';
@@ -38,6 +39,37 @@ describe('React bindings on a real engine and server', () => {
     engines.push(e);
     return e;
   }
+
+  // Under StrictMode effects run twice: two root actors used to start, and one kept emitting after stop().
+  it('starts one root actor under StrictMode, and nothing emits after stop()', async () => {
+    const org = freshOrg();
+    const roots = new Set<string>();
+    let afterStop = 0;
+    let stopped = false;
+    const e = await engineFor(server, org, {
+      inspect: (event) => {
+        if (event.type === '@xstate.actor' && event.actorRef.sessionId === event.rootId) roots.add(event.rootId);
+        if (stopped && event.type === '@xstate.snapshot') afterStop += 1;
+      },
+    });
+    engines.push(e);
+    render(
+      <StrictMode>
+        <SyncProvider engine={e} fallback={<p>starting</p>}>
+          <Status />
+        </SyncProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(screen.getByRole('status').textContent).toBe('idle online pending:0'));
+    expect(roots.size).toBe(1);
+    cleanup();
+    await e.stop();
+    stopped = true;
+    await e.table('tasks').put({ id: 'late', title: 'after stop' }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(afterStop).toBe(0);
+    expect(e.status).toBe('rehydrating');
+  });
 
   it('renders status changes, and the pending count goes up offline and down after a sync', async () => {
     const e = await engine(freshOrg());

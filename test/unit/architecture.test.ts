@@ -31,7 +31,7 @@ function resolveLayer(file: string, specifier: string): string {
 
 // What each layer may import at run time (type-only imports of lower layers are always fine).
 const allowed: Record<string, (layer: string) => boolean> = {
-  machines: (l) => l === 'machines' || l === 'pkg:xstate',
+  machines: (l) => l === 'machines' || l === 'src/core' || l === 'pkg:xstate',
   'src/core': (l) => l === 'src/core',
   'src/protocol': (l) => ['src/core', 'src/protocol', 'pkg:zod'].includes(l),
   'src/local': (l) => ['src/core', 'src/protocol', 'src/local', 'pkg:dexie'].includes(l),

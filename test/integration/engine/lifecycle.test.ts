@@ -89,6 +89,49 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     await second.stop();
   });
 
+  it('start() is idempotent: two at once, or start → stop → start, leave one root actor running', async () => {
+    const org = freshOrg();
+    const roots: string[] = [];
+    const engine = await engineFor(server, org, { inspect: (event) => void (event.type === '@xstate.actor' && event.actorRef.sessionId === event.rootId && roots.push(event.rootId)) });
+    await Promise.all([engine.start(), engine.start()]);
+    expect(roots).toHaveLength(1);
+    void engine.start();
+    void engine.stop();
+    await engine.start();
+    expect(roots).toHaveLength(2);
+    await engine.table('tasks').put({ id: 'once', title: 'one engine' });
+    await engine.sync();
+    expect(await serverIds(server, org)).toEqual(['once']);
+    await engine.stop();
+    expect(engine.status).toBe('rehydrating');
+    await expect(engine.outbox.count()).rejects.toMatchObject({ code: 'NOT_STARTED' });
+  });
+
+  it('start() without IndexedDB rejects with a ChartsyncError that says what to pass', async () => {
+    const saved = (globalThis as { indexedDB?: unknown }).indexedDB;
+    delete (globalThis as { indexedDB?: unknown }).indexedDB;
+    try {
+      const engine = await engineFor(server, freshOrg(), { indexedDB: undefined as never });
+      await expect(engine.start()).rejects.toMatchObject({ name: 'ChartsyncError', code: 'CONFIG', message: expect.stringMatching(/IndexedDB.*options\.indexedDB/) });
+    } finally {
+      (globalThis as { indexedDB?: unknown }).indexedDB = saved;
+    }
+  });
+
+  it('asks a token function again after a 401, and leaves error(auth) by itself when it gives a new token', async () => {
+    const org = freshOrg();
+    const expired = await tokenFor({ org }, Math.floor(Date.now() / 1000) - 10);
+    const fresh = await tokenFor({ org }, '1h');
+    let calls = 0;
+    const engine = await engineFor(server, org, { token: () => (++calls === 1 ? expired : fresh) });
+    await engine.start();
+    await engine.table('tasks').put({ id: 'after-refresh', title: 'pushed with the new token' });
+    await eventually(async () => (await engine.outbox.count()) === 0, 5000, 'the write to go out with the refreshed token');
+    expect(await serverIds(server, org)).toEqual(['after-refresh']);
+    expect(engine.status).not.toBe('error');
+    await engine.stop();
+  });
+
   it('goes to error(auth) when the token expires mid-run, and resumes with a new one without losing queued writes', async () => {
     const org = freshOrg();
     const expiresAt = Math.floor(Date.now() / 1000) + 3;

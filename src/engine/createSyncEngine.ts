@@ -1,0 +1,313 @@
+import { createActor, fromPromise } from 'xstate';
+import type { SyncFailure } from '../../machines/failure';
+import { initialSyncMachine } from '../../machines/initialSyncMachine';
+import { syncMachine, type SyncActorRef } from '../../machines/syncMachine';
+import { tableSyncMachine } from '../../machines/tableSyncMachine';
+import { topStateOf } from '../../machines/transitions';
+import { createEnvironmentActor } from '../actors/createEnvironmentActor';
+import { createLiveStreamActor } from '../actors/createLiveStreamActor';
+import { createProbeActor } from '../actors/createProbeActor';
+import { createPullActors } from '../actors/createPullActors';
+import { createPushBatchActor } from '../actors/createPushBatchActor';
+import { createRefreshTokenActor } from '../actors/createRefreshTokenActor';
+import { createSyncLockActor } from '../actors/createSyncLockActor';
+import { persistEngineState } from '../actors/persistEngineState';
+import { createRehydrateActor } from '../actors/rehydrate';
+import { createLeaderElection, type LeaderElection } from '../coordination/createLeaderElection';
+import { createSyncLock } from '../coordination/createSyncLock';
+import { policiesHash } from '../core/conflict/policiesHash';
+import { ChartsyncError } from '../core/errors';
+import { newId } from '../core/ids/newId';
+import type { JsonObject } from '../core/json/types';
+import { assertKnownTable } from '../local/schema';
+import { createLocalDatabase, openLocalStore, type LocalStore } from '../local/openLocalStore';
+import { createKyTransport } from '../transport/createKyTransport';
+import type { TokenSource } from '../transport/types';
+import { afterRehydration, waitForCycle, waitForFollowerSync } from './awaitSync';
+import { createEmitter } from './createEmitter';
+import { collectDiagnostics } from './diagnostics';
+import type { EngineStatus, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';
+
+/** What one start of the engine holds; gone at stop. */
+interface Running {
+  store: LocalStore;
+  actor: SyncActorRef;
+  election: LeaderElection;
+  cleanups: Array<() => void | Promise<void>>;
+}
+
+/**
+ * Creates a sync engine (nothing runs until `start()`). This is wiring: the charts in `machines/` own
+ * every timer, listener and stream (as delays and invoked actors); the engine provides the actors, forwards
+ * the app's calls as events, and keeps the facade.
+ */
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  const db = createLocalDatabase(options);
+  const tableNames = Object.keys(options.tables);
+  const emitter = createEmitter<SyncEngineEvents>();
+  const tabId = newId();
+  let token: TokenSource = options.token;
+  let lastToken: string | undefined;
+  let running: Running | undefined;
+  // start() and stop() queue behind each other: a start is remembered until its stop.
+  let starting: Promise<void> | null = null;
+  let lifecycle: Promise<void> = Promise.resolve();
+  let forcedOffline = false;
+  let policiesMismatch = false;
+  const transitions: TransitionRecord[] = [];
+  const peerSyncs = new Set<() => void>();
+  const errors: Array<SyncFailure & { at: number }> = [];
+
+  const current = (): Running => {
+    if (!running) throw new ChartsyncError('NOT_STARTED', 'The engine is not started: await engine.start() first.');
+    return running;
+  };
+  const transport = createKyTransport({
+    url: options.url,
+    token: async () => (lastToken = typeof token === 'function' ? await token() : token),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    onRequest: (outcome) => running?.actor.system.get('connection')?.send(outcome.ok ? { type: 'REQUEST.OK', latencyMs: outcome.latencyMs } : { type: 'REQUEST.FAILED' }),
+  });
+  const requestSync = () => running?.actor.send({ type: 'SYNC', reason: 'manual' });
+
+  async function doStart(): Promise<void> {
+    const indexedDB = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!indexedDB) throw new ChartsyncError('CONFIG', 'No IndexedDB here: chartsync stores every write in IndexedDB. In Node or tests, pass options.indexedDB (and IDBKeyRange), e.g. from fake-indexeddb.');
+    const cleanups: Running['cleanups'] = [];
+    const store = await openLocalStore({
+      ...options,
+      db,
+      ...(options.priorities ? { priorities: options.priorities } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      onWrite: () => running?.actor.send({ type: 'WRITE' }),
+    });
+    const lock = createSyncLock({ db, ownerId: tabId, leaseMs: options.lockLeaseMs ?? 10_000, ...(options.locks !== undefined ? { locks: options.locks } : {}) });
+    const election = createLeaderElection({
+      db,
+      tabId,
+      leaseMs: options.leaderLeaseMs ?? 5000,
+      ...(options.locks !== undefined ? { locks: options.locks } : {}),
+      ...(options.channel ? { channel: options.channel } : {}),
+      onChange: (isLeader) => running?.actor.send({ type: 'LEADER', isLeader }),
+      onSyncRequest: () => running?.actor.send({ type: 'SYNC', reason: 'follower' }),
+      onPeerSynced: () => peerSyncs.forEach((fn) => fn()),
+    });
+    await election.start();
+    const localHash = options.conflicts ? policiesHash(options.conflicts) : null;
+    const tableSync = tableSyncMachine.provide({ actors: createPullActors({ store, transport, ...(options.pageSize ? { pageSize: options.pageSize } : {}) }) });
+    const machine = syncMachine.provide({
+      actors: {
+        rehydrate: createRehydrateActor({ store, lock }),
+        reset: fromPromise<unknown, { tables: readonly string[] }>(() => store.reset()),
+        syncLock: createSyncLockActor({ lock, store }),
+        pushBatch: createPushBatchActor({
+          store,
+          transport,
+          ...(options.batchSize ? { maxOps: options.batchSize } : {}),
+          onConflicts: (records) => records.forEach((r) => emitter.emit('conflict', r)),
+          onDeadLetters: (letters) => letters.forEach((l) => emitter.emit('deadletter', l)),
+        }),
+        probe: createProbeActor({ transport, onStatus: (status) => localHash && void localHash.then((hash) => (policiesMismatch = hash !== status.policiesHash)) }),
+        refreshToken: createRefreshTokenActor({ token: () => token, refused: () => lastToken }),
+        liveStream: createLiveStreamActor({ transport }),
+        environment: createEnvironmentActor({ ...(options.window !== undefined ? { window: options.window } : {}), forcedOffline: () => forcedOffline }),
+        tableSync,
+        initialSync: initialSyncMachine.provide({ actors: { tableSync } }),
+      },
+      actions: { askLeader: () => election.requestSync() },
+    });
+    const online = !forcedOffline && (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false;
+    let lastState = '';
+    const actor = createActor(machine, {
+      input: {
+        tables: tableNames,
+        online,
+        isLeader: election.isLeader,
+        live: options.live !== false,
+        config: { ...options.backoff, ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}), ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}) },
+      },
+      inspect: (event) => {
+        const inspector = options.inspect;
+        if (typeof inspector === 'function') inspector(event);
+        else inspector?.next?.(event);
+        if (event.type !== '@xstate.snapshot' || event.actorRef.sessionId !== event.rootId) return;
+        const state = JSON.stringify((event.snapshot as { value?: unknown }).value);
+        if (state === lastState) return;
+        lastState = state;
+        transitions.push({ at: Date.now(), event: event.event.type, state });
+        if (transitions.length > 100) transitions.shift();
+      },
+    });
+    let lastStatus: EngineStatus = 'rehydrating';
+    const statusSub = actor.subscribe((snapshot) => {
+      const status = topStateOf(snapshot.value);
+      if (status === lastStatus) return;
+      lastStatus = status;
+      emitter.emit('status', status);
+      const failure = snapshot.context.lastError;
+      if ((status === 'error' || status === 'reconnecting') && failure) {
+        errors.push({ ...failure, at: Date.now() });
+        if (errors.length > 20) errors.shift();
+      }
+    });
+    const syncedSub = actor.on('synced', (event) => {
+      emitter.emit('synced', { at: event.at, cycles: event.cycles });
+      election.announceSynced();
+    });
+    cleanups.push(() => statusSub.unsubscribe(), () => syncedSub.unsubscribe());
+    running = { store, actor, election, cleanups };
+    actor.start();
+    cleanups.push(persistEngineState({ actor, store }));
+    actor.send({ type: 'SYNC', reason: 'start' });
+  }
+
+  async function doStop(): Promise<void> {
+    const r = running;
+    if (!r) return;
+    for (const cleanup of r.cleanups.splice(0).reverse()) await cleanup();
+    await r.election.stop();
+    r.actor.stop();
+    running = undefined;
+    r.store.close();
+  }
+
+  const engine: SyncEngine = {
+    db,
+    get status() {
+      return running ? topStateOf(running.actor.getSnapshot().value) : 'rehydrating';
+    },
+    get isLeader() {
+      return running?.election.isLeader ?? false;
+    },
+    get actor() {
+      return current().actor;
+    },
+
+    start() {
+      if (starting) return starting;
+      const attempt = lifecycle.then(doStart);
+      starting = attempt;
+      lifecycle = attempt.catch(async () => {
+        starting = null;
+        await doStop().catch(() => undefined);
+      });
+      return attempt;
+    },
+
+    stop() {
+      if (!starting) return lifecycle;
+      starting = null;
+      lifecycle = lifecycle.then(doStop, doStop);
+      return lifecycle;
+    },
+
+    async unstable_crash() {
+      const r = running;
+      if (!r) return;
+      // Close the database first: whatever the dying actors try to release or save fails, as in a killed tab.
+      db.close();
+      for (const cleanup of r.cleanups.splice(0)) void Promise.resolve().then(cleanup).catch(() => undefined);
+      r.actor.stop();
+      running = undefined;
+      starting = null;
+    },
+
+    async sync(opts = {}) {
+      const { actor, election, store } = current();
+      const timeoutMs = opts.timeoutMs ?? 60_000;
+      // Counters are restored during rehydration: count cycles from after it.
+      await afterRehydration(actor);
+      if (!election.isLeader) {
+        return waitForFollowerSync(
+          {
+            actor,
+            election,
+            onPeerSynced: (fn) => (peerSyncs.add(fn), () => void peerSyncs.delete(fn)),
+            outboxCount: () => store.outbox.count(),
+            syncAsLeader: (ms) => engine.sync({ timeoutMs: ms }),
+          },
+          timeoutMs,
+        );
+      }
+      // A cycle already running may have pushed before this call: the SYNC makes one more, and that one
+      // (or whichever starts next, if this one fails and is retried) is what we wait for.
+      const target = actor.getSnapshot().context.cycle + 1;
+      actor.send({ type: 'SYNC', reason: 'manual' });
+      await waitForCycle(actor, target, timeoutMs);
+    },
+
+    table(name) {
+      assertKnownTable(name, tableNames);
+      return {
+        put: async (row) => current().store.put(name, row),
+        update: async (id, patch) => current().store.update(name, id, patch),
+        delete: async (id) => current().store.delete(name, id),
+        bulkPut: async (rows) => current().store.bulkPut(name, rows),
+        bulkUpdate: async (updates) => current().store.bulkUpdate(name, updates),
+        bulkDelete: async (ids) => current().store.bulkDelete(name, ids),
+        get: (id) => db.table(name).get(id) as Promise<JsonObject | undefined>,
+        toArray: () => db.table(name).toArray() as Promise<JsonObject[]>,
+      };
+    },
+
+    subscribe: (fn) => emitter.on('status', fn),
+
+    setOnline(online) {
+      forcedOffline = !online;
+      running?.actor.system.get('connection')?.send({ type: online ? 'ENV.ONLINE' : 'ENV.OFFLINE' });
+    },
+
+    setToken(next) {
+      token = next;
+      running?.actor.send({ type: 'SET_TOKEN' });
+    },
+
+    retry: () => running?.actor.send({ type: 'RETRY' }),
+
+    outbox: {
+      count: async () => current().store.outbox.count(),
+      list: async () => current().store.outbox.list(),
+    },
+    deadLetters: {
+      list: async () => current().store.deadLetters.list(),
+      retry: async (id) => {
+        await current().store.deadLetters.retry(id);
+        requestSync();
+      },
+      discard: async (id) => current().store.deadLetters.discard(id),
+    },
+    conflicts: {
+      list: async () => current().store.conflicts.list(),
+      async resolve(id, choice) {
+        const s = current().store;
+        const record = (await s.conflicts.list()).find((c) => c.id === id);
+        if (!record) throw new ChartsyncError('ROW_NOT_FOUND', `No conflict ${id}: list them with engine.conflicts.list().`, { context: { id } });
+        // The local row already shows the server's side: a new write of the chosen row goes after both
+        // sides, and 'remote' needs no write at all.
+        if (choice === 'local') {
+          if (record.local) await s.put(record.table, record.local);
+          else await s.delete(record.table, record.rowId);
+        } else if (choice !== 'remote') {
+          await s.put(record.table, { ...choice, id: record.rowId });
+        }
+        await s.conflicts.remove(id);
+        requestSync();
+      },
+    },
+
+    on: (type, fn) => emitter.on(type, fn),
+
+    async diagnostics() {
+      const { store, actor } = current();
+      return collectDiagnostics({ store, actor, tables: tableNames, transitions, errors, policiesMismatch });
+    },
+
+    async exportDebugLog() {
+      const { store } = current();
+      const [diagnostics, pendingOps, conflicts, deadLetters] = await Promise.all([engine.diagnostics(), store.outbox.list(), store.conflicts.list(), store.deadLetters.list()]);
+      return JSON.stringify({ exportedAt: new Date().toISOString(), deviceId: store.deviceId, tabId, diagnostics, pendingOps, conflicts, deadLetters }, null, 2);
+    },
+  };
+  return engine;
+}

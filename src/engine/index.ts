@@ -1,0 +1,3 @@
+// The engine: wiring of the charts, the local store and the transport, behind one facade.
+export { createSyncEngine } from './createSyncEngine';
+export type { EngineDiagnostics, EngineStatus, EngineTable, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';

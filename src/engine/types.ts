@@ -1,0 +1,147 @@
+import type { Dexie } from 'dexie';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { ConnectionContext } from '../../machines/connectionMachine';
+import type { SyncFailure } from '../../machines/failure';
+import type { SyncActorRef, SyncConfig, SyncContext } from '../../machines/syncMachine';
+import type { SyncStatus } from '../../machines/transitions';
+import type { ChannelLike } from '../coordination/createLeaderElection';
+import type { LockManagerLike } from '../coordination/lockManager';
+import type { ConflictPolicies } from '../core/conflict/types';
+import type { JsonObject } from '../core/json/types';
+import type { PriorityRules } from '../core/priority/priorityOf';
+import type { TableSchemas } from '../local/schema';
+import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
+import type { WriteResult } from '../local/writeRows';
+import type { TokenSource } from '../transport/types';
+import type { EnvironmentTarget } from '../actors/watchEnvironment';
+
+/** Options of createSyncEngine. */
+export interface SyncEngineOptions {
+  /** IndexedDB database name. */
+  name: string;
+  /** The sync server's base URL. */
+  url: string;
+  /** The synced tables: name → Dexie index string whose primary key is `id`. */
+  tables: TableSchemas;
+  /** Bearer token, or a function asked before each request and again after a 401. */
+  token: TokenSource;
+  /** The conflict policies the server applies, declared again here: their merge rules apply when a pull rebases unsent writes, and a mismatch is reported. */
+  conflicts?: ConflictPolicies;
+  /** Per-table priority overrides (field → 1..5). */
+  priorities?: Readonly<Record<string, PriorityRules>>;
+  /** Periodic sync, ms (0: off). @default 30000 */
+  intervalMs?: number;
+  /** Sync this long after the last local write, ms. @default 2000 */
+  debounceMs?: number;
+  /** IndexedDB implementation (tests: fake-indexeddb). @default globalThis.indexedDB */
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  /** fetch for every request (tests inject faults through it). @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** An XState inspector (e.g. `createBrowserInspector().inspect` from @statelyai/inspect). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Follow the server's live stream (SSE) for instant pulls. @default true */
+  live?: boolean;
+  /** Rows per pull page. @default 1000 */
+  pageSize?: number;
+  /** Ops per push. @default 500 */
+  batchSize?: number;
+  /** Request timeout, ms. @default 15000 */
+  timeoutMs?: number;
+  /** Leadership lease between tabs, ms. @default 5000 */
+  leaderLeaseMs?: number;
+  /** Sync lock lease, ms. @default 10000 */
+  lockLeaseMs?: number;
+  /** Web Locks (null: lease only). @default navigator.locks when present */
+  locks?: LockManagerLike | null;
+  /** The tabs' channel. @default a BroadcastChannel named after the database */
+  channel?: ChannelLike;
+  /** Where online/offline/focus/visibility events come from (null: none). @default window */
+  window?: EnvironmentTarget | null;
+  /** Backoff and circuit breaker tuning of the root chart. */
+  backoff?: Partial<SyncConfig>;
+  /** Retry policy of single ops that failed (5xx). @default 1 s doubling to 60 s, dead-lettered after 10 attempts */
+  retry?: { retryBaseMs?: number; retryMaxMs?: number; maxAttempts?: number };
+}
+
+/** A table's writes and reads through the engine. */
+export interface EngineTable {
+  put(row: JsonObject): Promise<WriteResult>;
+  update(id: string, patch: JsonObject): Promise<WriteResult>;
+  delete(id: string): Promise<WriteResult>;
+  bulkPut(rows: readonly JsonObject[]): Promise<WriteResult>;
+  bulkUpdate(updates: ReadonlyArray<{ id: string; patch: JsonObject }>): Promise<WriteResult>;
+  bulkDelete(ids: readonly string[]): Promise<WriteResult>;
+  get(id: string): Promise<JsonObject | undefined>;
+  toArray(): Promise<JsonObject[]>;
+}
+
+/** The engine's status: the root chart's top-level state. */
+export type EngineStatus = SyncStatus | 'rehydrating';
+
+/** Typed engine events. */
+export interface SyncEngineEvents extends Record<string, unknown> {
+  synced: { at: number | null; cycles: number };
+  conflict: ConflictRecord;
+  deadletter: DeadLetter;
+  status: EngineStatus;
+}
+
+/** One recorded move of the root chart. */
+export interface TransitionRecord {
+  at: number;
+  event: string;
+  state: string;
+}
+
+/** A snapshot of everything the engine knows about itself. */
+export interface EngineDiagnostics {
+  status: EngineStatus;
+  state: unknown;
+  online: boolean;
+  isLeader: boolean;
+  connection: Pick<ConnectionContext, 'quality' | 'latencyMs'> | null;
+  tables: Record<string, { cursor: string | null; lastSyncedAt: number | null; needsInitial: boolean; pull: { state: unknown; processed: number; total: number | null } | null }>;
+  queue: { pending: number; inflight: number; deadLetters: number; conflicts: number };
+  metrics: SyncContext['metrics'];
+  progress: SyncContext['progress'];
+  lastSyncedAt: number | null;
+  consecutiveFailures: number;
+  recentTransitions: TransitionRecord[];
+  lastErrors: Array<SyncFailure & { at: number }>;
+  policiesMismatch: boolean;
+}
+
+/** The public face of chartsync. */
+export interface SyncEngine {
+  /** Opens the store, joins the tabs' election and starts the charts; syncs at once when it can. */
+  start(): Promise<void>;
+  /** Stops syncing, saves its state, leaves the election and closes the database. */
+  stop(): Promise<void>;
+  /** Asks for a sync; resolves when the cycle it triggered (or joined) is done. */
+  sync(options?: { timeoutMs?: number }): Promise<void>;
+  table(name: string): EngineTable;
+  /** The Dexie instance, for queries and liveQuery (available before start). */
+  readonly db: Dexie;
+  readonly status: EngineStatus;
+  readonly isLeader: boolean;
+  /** Calls `fn` with every status change; returns unsubscribe. */
+  subscribe(fn: (status: EngineStatus) => void): () => void;
+  /** The root actor (for @xstate/react hooks and inspectors). Throws before start. */
+  readonly actor: SyncActorRef;
+  /** For environments without window online/offline events, or to cut this tab off. */
+  setOnline(online: boolean): void;
+  /** Hands the engine a new token (leaves error(auth)). */
+  setToken(token: TokenSource): void;
+  /** Leaves `error` and tries again. */
+  retry(): void;
+  readonly outbox: { count(): Promise<number>; list(): Promise<OutboxEntry[]> };
+  readonly deadLetters: { list(): Promise<DeadLetter[]>; retry(id: number): Promise<void>; discard(id: number): Promise<void> };
+  readonly conflicts: { list(): Promise<ConflictRecord[]>; resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void> };
+  diagnostics(): Promise<EngineDiagnostics>;
+  on<K extends keyof SyncEngineEvents>(type: K, fn: (payload: SyncEngineEvents[K]) => void): () => void;
+  /** JSON for bug reports: diagnostics, pending ops, conflicts, dead letters, recent transitions. */
+  exportDebugLog(): Promise<string>;
+  /** Test hook: dies like a killed tab — no state saved, no lock released. */
+  unstable_crash(): Promise<void>;
+}
