@@ -1,4 +1,4 @@
-import type { Dexie } from 'dexie';
+import type { LocalDb } from '../local/db';
 import { createSyncLock, type LockHandle } from './createSyncLock';
 import type { LockManagerLike } from './lockManager';
 
@@ -12,7 +12,7 @@ export interface ChannelLike {
 
 /** Options of createLeaderElection. */
 export interface LeaderElectionOptions {
-  db: Dexie;
+  db: LocalDb;
   /** This tab's id. */
   tabId: string;
   /** Lease of the leadership, ms: a dead leader is replaced within about this long. @default 5000 */

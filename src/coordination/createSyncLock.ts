@@ -1,5 +1,5 @@
-import type { Dexie } from 'dexie';
-import { META_KEYS, metaTable } from '../local/meta';
+import type { LocalDb } from '../local/db';
+import { META_KEYS } from '../local/meta';
 import { defaultLockManager, type LockManagerLike } from './lockManager';
 
 /** The lease a lock holder keeps in `_meta`: the source of truth every tab checks. */
@@ -26,7 +26,7 @@ export interface LockHandle {
 
 /** Options of createSyncLock. */
 export interface SyncLockOptions {
-  db: Dexie;
+  db: LocalDb;
   /** This tab's id (unique per tab). */
   ownerId: string;
   /** Lock name: one lock per name per database. @default 'sync' */
@@ -65,7 +65,7 @@ export function createSyncLock(options: SyncLockOptions): SyncLock {
   const leaseMs = options.leaseMs ?? 10_000;
   const locks = options.locks === undefined ? defaultLockManager() : options.locks;
   const now = options.now ?? Date.now;
-  const meta = metaTable(db);
+  const meta = db._meta;
   const leaseKey = META_KEYS.lease(name);
 
   // Holds the Web Lock until `release` is called; resolves null when it is taken.

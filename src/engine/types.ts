@@ -1,4 +1,3 @@
-import type { Dexie } from 'dexie';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { ConnectionContext } from '../../machines/connectionMachine';
 import type { SyncFailure } from '../../machines/failure';
@@ -9,6 +8,7 @@ import type { LockManagerLike } from '../coordination/lockManager';
 import type { ConflictPolicies } from '../core/conflict/types';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
+import type { LocalDb } from '../local/db';
 import type { TableSchemas } from '../local/schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { WriteResult } from '../local/writeRows';
@@ -122,7 +122,7 @@ export interface SyncEngine {
   sync(options?: { timeoutMs?: number }): Promise<void>;
   table(name: string): EngineTable;
   /** The Dexie instance, for queries and liveQuery (available before start). */
-  readonly db: Dexie;
+  readonly db: LocalDb;
   readonly status: EngineStatus;
   readonly isLeader: boolean;
   /** Calls `fn` with every status change; returns unsubscribe. */

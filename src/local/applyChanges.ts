@@ -1,9 +1,9 @@
-import type { Dexie, Table } from 'dexie';
 import type { WireRow } from '../protocol/schemas';
-import { opsByPointer, outboxTable } from './opsOfRows';
+import { opsByPointer } from './opsOfRows';
 import type { ConflictPolicy } from '../core/conflict/types';
 import { reconcileRow, type ReconcileMode } from './reconcileRow';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
+import { type LocalDb, rowsOf } from './db';
 
 /** Counts of what applying server rows did. */
 export interface ApplyStats {
@@ -19,11 +19,11 @@ export interface ApplyStats {
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
  * Must run inside a transaction that covers the table, `_outbox` and `_tombstones`.
  */
-export async function applyServerRows(db: Dexie, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull', policy?: ConflictPolicy): Promise<ApplyStats> {
+export async function applyServerRows(db: LocalDb, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull', policy?: ConflictPolicy): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: 0, skipped: 0, rebased: 0 };
   if (rows.length === 0) return stats;
-  const rowsTable = db.table(table) as Table<LocalRow, string>;
-  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
+  const rowsTable = rowsOf(db, table);
+  const tombstones = db._tombstones;
   // The last version of a row wins when a page carries it twice.
   const latest = new Map<string, WireRow>();
   for (const row of rows) {
@@ -32,7 +32,7 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
   }
   const ids = [...latest.keys()];
   const [locals, tombs] = await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]))]);
-  const ops = await opsByPointer(outboxTable(db), table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
+  const ops = await opsByPointer(db._outbox, table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
   const putRows: LocalRow[] = [];
   const deleteRows: string[] = [];
   const putTombs: Tombstone[] = [];
@@ -59,7 +59,7 @@ export async function applyServerRows(db: Dexie, table: string, rows: readonly W
     deleteRows.length ? rowsTable.bulkDelete(deleteRows) : undefined,
     putTombs.length ? tombstones.bulkPut(putTombs) : undefined,
     deleteTombs.length ? tombstones.bulkDelete(deleteTombs) : undefined,
-    putOps.length ? outboxTable(db).bulkPut(putOps) : undefined,
+    putOps.length ? db._outbox.bulkPut(putOps) : undefined,
   ]);
   return stats;
 }

@@ -1,17 +1,12 @@
-import type { Dexie, Table } from 'dexie';
 import { ChartsyncError } from '../core/errors';
 import { stripMeta } from '../core/json/rowChecksum';
 import type { JsonObject } from '../core/json/types';
 import type { WireRow } from '../protocol/schemas';
 import { applyOp } from '../core/outbox/applyOp';
 import { assertFence } from './fence';
-import { metaTable } from './meta';
-import { opsOfRows, outboxTable } from './opsOfRows';
+import { opsOfRows } from './opsOfRows';
 import type { ConflictRecord, LocalRow, Tombstone } from './types';
-
-function conflictTable(db: Dexie): Table<ConflictRecord, number> {
-  return db.table('_conflicts');
-}
+import { type LocalDb, rowsOf } from './db';
 
 /**
  * Records conflicts the server left for people (`manual` policy), under the sync lock's fencing token
@@ -19,17 +14,17 @@ function conflictTable(db: Dexie): Table<ConflictRecord, number> {
  * `_conflicts`, and the local row shows the server's version at the server's `_v` — so the person's
  * resolution, written as a new op against that version, is seen as having seen it. One transaction.
  */
-export async function recordConflicts(db: Dexie, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, lockToken: number, now: number = Date.now()): Promise<ConflictRecord[]> {
-  const outbox = outboxTable(db);
-  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
-  return db.transaction('rw', [outbox, conflictTable(db), tombstones, metaTable(db), ...tables.map((t) => db.table(t))], async () => {
+export async function recordConflicts(db: LocalDb, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, lockToken: number, now: number = Date.now()): Promise<ConflictRecord[]> {
+  const outbox = db._outbox;
+  const tombstones = db._tombstones;
+  return db.transaction('rw', [outbox, db._conflicts, tombstones, db._meta, ...tables.map((t) => db.table(t))], async () => {
     await assertFence(db, lockToken);
     const records: ConflictRecord[] = [];
     for (const { opId, row: server } of conflicts) {
       const entry = await outbox.where('opId').equals(opId).first();
       if (!entry) continue;
       await outbox.delete(entry.seq!);
-      const rows = db.table(entry.table) as Table<LocalRow, string>;
+      const rows = rowsOf(db, entry.table);
       const local = await rows.get(entry.rowId);
       records.push({
         table: entry.table,
@@ -54,20 +49,20 @@ export async function recordConflicts(db: Dexie, tables: readonly string[], conf
         await tombstones.delete([entry.table, entry.rowId]);
       }
     }
-    if (records.length) await conflictTable(db).bulkAdd(records);
+    if (records.length) await db._conflicts.bulkAdd(records);
     return records;
   });
 }
 
 /** Every unresolved conflict, oldest first. */
-export function listConflicts(db: Dexie): Promise<ConflictRecord[]> {
-  return conflictTable(db).orderBy('createdAt').toArray();
+export function listConflicts(db: LocalDb): Promise<ConflictRecord[]> {
+  return db._conflicts.orderBy('createdAt').toArray();
 }
 
 /** Removes a resolved conflict (the resolution itself is an ordinary write). */
-export async function removeConflict(db: Dexie, id: number): Promise<ConflictRecord> {
-  const record = await conflictTable(db).get(id);
+export async function removeConflict(db: LocalDb, id: number): Promise<ConflictRecord> {
+  const record = await db._conflicts.get(id);
   if (!record) throw new ChartsyncError('ROW_NOT_FOUND', `No conflict ${id}: list them with conflicts.list().`, { context: { id } });
-  await conflictTable(db).delete(id);
+  await db._conflicts.delete(id);
   return record;
 }

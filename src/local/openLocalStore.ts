@@ -1,4 +1,3 @@
-import Dexie from 'dexie';
 import type { ConflictPolicies } from '../core/conflict/types';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
@@ -6,8 +5,7 @@ import type { WireChange, WireRow } from '../protocol/schemas';
 import type { ApplyStats } from './applyChanges';
 import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
 import { listConflicts, recordConflicts, removeConflict } from './conflicts';
-import { ensureDeviceId, getMeta, META_KEYS, metaTable, setMeta } from './meta';
-import { outboxTable } from './opsOfRows';
+import { ensureDeviceId, getMeta, META_KEYS, setMeta } from './meta';
 import { ackOps, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
@@ -19,6 +17,7 @@ import { resetStore, type ResetStats } from './resetStore';
 import { buildSchema, type TableSchemas } from './schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
 import { writeRows, type RowChange, type WriteResult } from './writeRows';
+import { type LocalDb, createLocalDatabase } from './db';
 
 /** Options of openLocalStore. */
 export interface LocalStoreOptions {
@@ -45,7 +44,7 @@ export interface LocalStoreOptions {
 /** The client's durable half: app tables, outbox, dead letters, conflicts and metadata in one IndexedDB. */
 export interface LocalStore {
   /** The Dexie instance, for queries and liveQuery. */
-  readonly db: Dexie;
+  readonly db: LocalDb;
   /** This device's stable id. */
   readonly deviceId: string;
   /** The app's table names. */
@@ -96,29 +95,12 @@ export interface LocalStore {
   close(): void;
 }
 
-/** Options of createLocalDatabase. */
-export type LocalDatabaseOptions = Pick<LocalStoreOptions, 'name' | 'tables' | 'indexedDB' | 'IDBKeyRange'>;
-
-/**
- * The Dexie instance of a store, declared but not yet opened (it opens on first use or in openLocalStore):
- * available synchronously, so an app can hand `db` to live queries before the engine has started.
- */
-export function createLocalDatabase(options: LocalDatabaseOptions): Dexie {
-  const schema = buildSchema(options.tables);
-  const db = new Dexie(options.name, {
-    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
-    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
-  });
-  db.version(1).stores(schema);
-  return db;
-}
-
 /**
  * Opens (creating or upgrading in place) the local store. Schema changes need no version bump: adding a
  * table or an index to `tables` upgrades the database on open and keeps every row (Dexie 4 compares the
  * declared schema with the installed one). Removing a table is not done automatically.
  */
-export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }): Promise<LocalStore> {
+export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb }): Promise<LocalStore> {
   const db = options.db ?? createLocalDatabase(options);
   await db.open();
   const deviceId = await ensureDeviceId(db);
@@ -146,9 +128,9 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
-      lastSeq: async () => ((await outboxTable(db).orderBy('seq').last())?.seq ?? 0),
-      count: () => outboxTable(db).count(),
-      list: () => outboxTable(db).orderBy('seq').toArray(),
+      lastSeq: async () => ((await db._outbox.orderBy('seq').last())?.seq ?? 0),
+      count: () => db._outbox.count(),
+      list: () => db._outbox.orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
       ack: (acks, rows, token) => ackOps(db, tables, acks, rows, token, now(), options.conflicts),
       fail: (opIds, failure, token, opts) => failOps(db, opIds, failure, token, { now: now(), ...options.retry, ...opts }),
@@ -169,11 +151,11 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     reset: () => resetStore(db, tables),
     meta: {
       cursors: async () => {
-        const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.cursor));
+        const entries = await db._meta.bulkGet(tables.map(META_KEYS.cursor));
         return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));
       },
       needingInitial: async () => {
-        const entries = await metaTable(db).bulkGet(tables.map(META_KEYS.complete));
+        const entries = await db._meta.bulkGet(tables.map(META_KEYS.complete));
         return tables.filter((_, i) => entries[i]?.value !== true);
       },
       loadSnapshot: <T,>() => getMeta<T>(db, META_KEYS.snapshot),
@@ -182,3 +164,5 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: Dexie }
     close: () => db.close(),
   };
 }
+
+export { createLocalDatabase, type LocalDatabaseOptions } from './db';

@@ -1,13 +1,8 @@
-import type { Dexie, Table } from 'dexie';
 import type { OutboxEntry } from './types';
-
-/** The outbox table of a store's database. */
-export function outboxTable(db: Dexie): Table<OutboxEntry, number> {
-  return db.table('_outbox');
-}
+import type { LocalDb } from './db';
 
 /** Every op (pending or in flight) of the given rows of one table, by row id, in queue order. */
-export async function opsOfRows(outbox: Table<OutboxEntry, number>, table: string, ids: readonly string[]): Promise<Map<string, OutboxEntry[]>> {
+export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: readonly string[]): Promise<Map<string, OutboxEntry[]>> {
   const wanted = new Set(ids);
   // Few rows: keyed lookups in one request; many rows: one range scan of the table's ops.
   const entries =
@@ -30,7 +25,7 @@ export async function opsOfRows(outbox: Table<OutboxEntry, number>, table: strin
  * real engines, answer index lookups far slower than key reads; writes and pulls touch many rows.) A row
  * whose pointer is absent, or points at an op no longer in the outbox, has no ops.
  */
-export async function opsByPointer(outbox: Table<OutboxEntry, number>, table: string, pointers: ReadonlyMap<string, number | undefined>): Promise<Map<string, OutboxEntry[]>> {
+export async function opsByPointer(outbox: LocalDb['_outbox'], table: string, pointers: ReadonlyMap<string, number | undefined>): Promise<Map<string, OutboxEntry[]>> {
   const withPointer = [...pointers].filter((entry): entry is [string, number] => entry[1] !== undefined);
   if (withPointer.length === 0) return new Map();
   const newest = await outbox.bulkGet(withPointer.map(([, seq]) => seq));

@@ -1,9 +1,8 @@
-import type { Dexie, Table } from 'dexie';
 import type { JsonObject } from '../core/json/types';
 import { stripMeta } from '../core/json/rowChecksum';
-import { META_KEYS, metaTable } from './meta';
-import { outboxTable } from './opsOfRows';
+import { META_KEYS } from './meta';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
+import { type LocalDb, rowsOf } from './db';
 
 /** What a reset kept and dropped. */
 export interface ResetStats {
@@ -22,10 +21,10 @@ export interface ResetStats {
  * the fields it changed: on a server that no longer has the row it re-creates it, on one that has it only
  * those fields are written, and are judged against whatever the server holds.
  */
-export async function resetStore(db: Dexie, tables: readonly string[]): Promise<ResetStats> {
-  const outbox = outboxTable(db);
-  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
-  const meta = metaTable(db);
+export async function resetStore(db: LocalDb, tables: readonly string[]): Promise<ResetStats> {
+  const outbox = db._outbox;
+  const tombstones = db._tombstones;
+  const meta = db._meta;
   return db.transaction('rw', [outbox, tombstones, meta, ...tables.map((t) => db.table(t))], async () => {
     await meta.bulkDelete([...tables.map(META_KEYS.cursor), ...tables.map(META_KEYS.complete)]);
     const ops = await outbox.toArray();
@@ -33,7 +32,7 @@ export async function resetStore(db: Dexie, tables: readonly string[]): Promise<
     let dropped = 0;
     const rebased: OutboxEntry[] = [];
     for (const table of tables) {
-      const rows = db.table(table) as Table<LocalRow, string>;
+      const rows = rowsOf(db, table);
       const drop = (await rows.toCollection().primaryKeys()).filter((id) => !withOps.has(`${table}\u0000${id}`));
       await rows.bulkDelete(drop);
       dropped += drop.length;

@@ -1,4 +1,4 @@
-import type { Dexie, Table } from 'dexie';
+import type { Dexie } from 'dexie';
 import { assertKnownTable } from './schema';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';
@@ -10,13 +10,14 @@ import type { BaseValue, Op } from '../core/outbox/types';
 import { priorityOf, type PriorityRules } from '../core/priority/priorityOf';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
 import { appData, assertRowId } from './validateInput';
+import { type LocalDb, rowsOf } from './db';
 
 /** One change to a row, as the write functions take it. */
 export type RowChange = { kind: 'put'; row: JsonObject } | { kind: 'update'; id: string; patch: JsonObject } | { kind: 'delete'; id: string };
 
 /** What a store's writes need to know. */
 export interface WriteContext {
-  db: Dexie;
+  db: LocalDb;
   deviceId: string;
   tables: Readonly<Record<string, string>>;
   priorities: Readonly<Record<string, PriorityRules>>;
@@ -76,9 +77,9 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
   assertKnownTable(table, Object.keys(ctx.tables));
   const prepared = changes.map((change) => prepare(table, change));
   if (prepared.length === 0) return { changed: 0, ids: [], at: ctx.now(), changes: [] };
-  const rowsTable = ctx.db.table(table) as Table<LocalRow, string>;
-  const outbox = ctx.db.table('_outbox') as Table<OutboxEntry, number>;
-  const tombstones = ctx.db.table('_tombstones') as Table<Tombstone, [string, string]>;
+  const rowsTable = rowsOf(ctx.db, table);
+  const outbox = ctx.db._outbox;
+  const tombstones = ctx.db._tombstones;
 
   return ctx.db.transaction('rw', [rowsTable, outbox, tombstones], async () => {
     const ids = [...new Set(prepared.map((p) => p.id))];

@@ -49,7 +49,7 @@ export function useSyncStatus(): SyncStatusView {
     progress: s.context.progress,
     error: topStateOf(s.value) === 'error' || topStateOf(s.value) === 'reconnecting' ? s.context.lastError : null,
   }));
-  const pending = useLiveQuery(() => engine.db.table('_outbox').count(), [engine], 0);
+  const pending = useLiveQuery(() => engine.outbox.count(), [engine], 0);
   return { ...slice, pending };
 }
 
@@ -80,13 +80,13 @@ export function useTableSync(table: string): TableSyncView {
 /** The outbox, live (oldest first). */
 export function useOutbox(): OutboxEntry[] {
   const engine = useSyncEngine();
-  return useLiveQuery(() => engine.db.table('_outbox').orderBy('seq').toArray() as Promise<OutboxEntry[]>, [engine], []);
+  return useLiveQuery(() => engine.outbox.list(), [engine], []);
 }
 
 /** Dead-lettered ops, live, with retry and discard. */
 export function useDeadLetters(): { deadLetters: DeadLetter[]; retry(id: number): Promise<void>; discard(id: number): Promise<void> } {
   const engine = useSyncEngine();
-  const deadLetters = useLiveQuery(() => engine.db.table('_deadletter').orderBy('failedAt').toArray() as Promise<DeadLetter[]>, [engine], []);
+  const deadLetters = useLiveQuery(() => engine.deadLetters.list(), [engine], []);
   const retry = useCallback((id: number) => engine.deadLetters.retry(id), [engine]);
   const discard = useCallback((id: number) => engine.deadLetters.discard(id), [engine]);
   return { deadLetters, retry, discard };
@@ -95,7 +95,7 @@ export function useDeadLetters(): { deadLetters: DeadLetter[]; retry(id: number)
 /** Unresolved conflicts, live, with resolve(id, 'local' | 'remote' | mergedRow). */
 export function useConflicts(): { conflicts: ConflictRecord[]; resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void> } {
   const engine = useSyncEngine();
-  const conflicts = useLiveQuery(() => engine.db.table('_conflicts').orderBy('createdAt').toArray() as Promise<ConflictRecord[]>, [engine], []);
+  const conflicts = useLiveQuery(() => engine.conflicts.list(), [engine], []);
   const resolve = useCallback((id: number, choice: 'local' | 'remote' | JsonObject) => engine.conflicts.resolve(id, choice), [engine]);
   return { conflicts, resolve };
 }

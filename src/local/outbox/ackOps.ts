@@ -1,11 +1,9 @@
-import type { Dexie, Table } from 'dexie';
 import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
 import { applyServerRows } from '../applyChanges';
 import { assertFence } from '../fence';
-import { metaTable } from '../meta';
-import { outboxTable } from '../opsOfRows';
 import type { OutboxEntry, Tombstone } from '../types';
+import type { LocalDb } from '../db';
 
 /** The server's acceptance of one op. */
 export interface OpAck {
@@ -21,11 +19,11 @@ export interface OpAck {
  * sent again). Where a row has no other unsent op it becomes the server's version — even at the version
  * it already had, since the answer is the outcome of our own op; otherwise later ops are rebased over it.
  */
-export async function ackOps(db: Dexie, tables: readonly string[], acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, now: number = Date.now(), policies: ConflictPolicies = {}): Promise<number> {
+export async function ackOps(db: LocalDb, tables: readonly string[], acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, now: number = Date.now(), policies: ConflictPolicies = {}): Promise<number> {
   if (acks.length === 0) return 0;
-  const outbox = outboxTable(db);
-  const tombstones = db.table('_tombstones') as Table<Tombstone, [string, string]>;
-  return db.transaction('rw', [outbox, tombstones, metaTable(db), ...tables.map((t) => db.table(t))], async () => {
+  const outbox = db._outbox;
+  const tombstones = db._tombstones;
+  return db.transaction('rw', [outbox, tombstones, db._meta, ...tables.map((t) => db.table(t))], async () => {
     await assertFence(db, lockToken);
     const keyed = acks.every((a) => a.seq !== undefined);
     const entries = keyed

@@ -1,9 +1,7 @@
-import type { Dexie } from 'dexie';
 import { assertFence } from '../fence';
-import { metaTable } from '../meta';
-import { outboxTable } from '../opsOfRows';
 import type { OutboxEntry } from '../types';
 import { peekBatch, type BatchLimits } from './peekBatch';
+import type { LocalDb } from '../db';
 
 /**
  * Reads the next batch and marks it in flight in ONE transaction, under the sync lock's fencing token
@@ -11,9 +9,9 @@ import { peekBatch, type BatchLimits } from './peekBatch';
  * slip between reading a batch and marking it, so what is sent is what the outbox holds — an op coalesced or
  * dropped a moment earlier is never sent in its old form.
  */
-export async function claimBatch(db: Dexie, lockToken: number, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
-  const outbox = outboxTable(db);
-  return db.transaction('rw', [outbox, metaTable(db)], async () => {
+export async function claimBatch(db: LocalDb, lockToken: number, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
+  const outbox = db._outbox;
+  return db.transaction('rw', [outbox, db._meta], async () => {
     await assertFence(db, lockToken);
     const batch = await peekBatch(db, limits);
     if (batch.length === 0) return [];

@@ -1,9 +1,7 @@
-import type { Dexie } from 'dexie';
 import { assertFence } from '../fence';
-import { metaTable } from '../meta';
-import { outboxTable } from '../opsOfRows';
 import { retryDelay } from '../retryDelay';
 import type { DeadLetter } from '../types';
+import type { LocalDb } from '../db';
 
 /** Why a push of some ops failed. */
 export interface OpFailure {
@@ -33,12 +31,12 @@ export interface FailOptions {
  * Runs under the sync lock's fencing token (STALE_LOCK once another tab has taken the lock). Returns the
  * ops dead-lettered.
  */
-export async function failOps(db: Dexie, opIds: readonly string[], failure: OpFailure, lockToken: number, options: FailOptions = {}): Promise<DeadLetter[]> {
-  const outbox = outboxTable(db);
-  const deadletter = db.table('_deadletter');
+export async function failOps(db: LocalDb, opIds: readonly string[], failure: OpFailure, lockToken: number, options: FailOptions = {}): Promise<DeadLetter[]> {
+  const outbox = db._outbox;
+  const deadletter = db._deadletter;
   const now = options.now ?? Date.now();
   const maxAttempts = options.maxAttempts ?? 10;
-  return db.transaction('rw', [outbox, deadletter, metaTable(db)], async () => {
+  return db.transaction('rw', [outbox, deadletter, db._meta], async () => {
     await assertFence(db, lockToken);
     const entries = await outbox.where('opId').anyOf([...opIds]).toArray();
     const dead: DeadLetter[] = [];

@@ -1,7 +1,6 @@
-import type { Dexie } from 'dexie';
 import { orderForPush } from '../../core/outbox/orderForPush';
-import { outboxTable } from '../opsOfRows';
 import type { OutboxEntry } from '../types';
+import type { LocalDb } from '../db';
 
 /** Limits of one push batch. */
 export interface BatchLimits {
@@ -23,7 +22,7 @@ export interface BatchLimits {
  * earlier op is in flight or in backoff. An op marked `alone` (its batch timed out) goes in a batch of
  * its own.
  */
-export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
+export async function peekBatch(db: LocalDb, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
   const maxOps = limits.maxOps ?? 500;
   const maxBytes = limits.maxBytes ?? 1024 * 1024;
   const maxSeq = limits.maxSeq ?? Number.POSITIVE_INFINITY;
@@ -31,7 +30,7 @@ export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<Ou
   const rowKey = (op: OutboxEntry) => `${op.table}\u0000${op.rowId}`;
   // One read of the whole queue in key (seq) order: IndexedDB answers that fastest; ordering by priority
   // in memory beats walking a compound index one cursor step at a time.
-  const all = await outboxTable(db).toArray();
+  const all = await db._outbox.toArray();
   const blocked = new Set<string>();
   const pending: OutboxEntry[] = [];
   for (const op of all) {
@@ -65,7 +64,7 @@ export async function peekBatch(db: Dexie, limits: BatchLimits = {}): Promise<Ou
  * How many ops could be pushed now: what peekBatch would return without size limits (pending, out of
  * backoff, not behind an earlier op of their row that is in flight or in backoff).
  */
-export async function countReady(db: Dexie, now: number = Date.now(), maxSeq?: number): Promise<number> {
+export async function countReady(db: LocalDb, now: number = Date.now(), maxSeq?: number): Promise<number> {
   return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY, ...(maxSeq !== undefined ? { maxSeq } : {}) })).length;
 }
 
@@ -73,10 +72,10 @@ export async function countReady(db: Dexie, now: number = Date.now(), maxSeq?: n
  * When the earliest op waiting out a retry backoff becomes sendable (ms since epoch) — possibly already
  * past, when it came due while a cycle ran — or null when no op is in backoff.
  */
-export async function nextRetryAt(db: Dexie): Promise<number | null> {
+export async function nextRetryAt(db: LocalDb): Promise<number | null> {
   // One read in key order, as peekBatch does: walking the state index costs fake-indexeddb a search per step.
   let earliest: number | null = null;
-  for (const op of await outboxTable(db).toArray()) {
+  for (const op of await db._outbox.toArray()) {
     if (op.state === 'pending' && op.nextAttemptAt > 0 && (earliest === null || op.nextAttemptAt < earliest)) earliest = op.nextAttemptAt;
   }
   return earliest;

@@ -1,7 +1,5 @@
-import type { Dexie } from 'dexie';
 import { assertFence } from '../fence';
-import { metaTable } from '../meta';
-import { outboxTable } from '../opsOfRows';
+import type { LocalDb } from '../db';
 
 /** Options of resetInflight. */
 export interface ResetInflightOptions {
@@ -18,10 +16,10 @@ export interface ResetInflightOptions {
  * re-sent op with it. Runs under the sync lock's fencing token: a tab whose lock was taken over cannot
  * reset ops the new holder has in flight. Returns how many were reset.
  */
-export async function resetInflight(db: Dexie, lockToken: number, options: ResetInflightOptions = {}): Promise<number> {
-  const outbox = outboxTable(db);
+export async function resetInflight(db: LocalDb, lockToken: number, options: ResetInflightOptions = {}): Promise<number> {
+  const outbox = db._outbox;
   const only = options.opIds ? new Set(options.opIds) : undefined;
-  return db.transaction('rw', [outbox, metaTable(db)], async () => {
+  return db.transaction('rw', [outbox, db._meta], async () => {
     await assertFence(db, lockToken);
     return outbox
       .where('state')
