@@ -7,6 +7,7 @@ import { policiesHash } from '../core/conflict/policiesHash';
 import type { ConflictPolicies } from '../core/conflict/types';
 import { isChartsyncError } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../protocol/cursor';
+import { unstorableString } from '../protocol/jsonSafety';
 import { parseMessage } from '../protocol/parseMessage';
 import { createProtocolSchemas, TABLE_NAME_PATTERN, type SyncEvent, type WireOp } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
@@ -134,19 +135,28 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.post('/sync/push', async (c) => {
     // Rows sit three levels down: body → ops → op → patch.
-    const body = await readJsonBody(c.req.raw, limits.maxBodyBytes, 3);
+    const body = await readJsonBody(c.req.raw, limits.maxBodyBytes, 3, opIdAt);
     const sent = (body as { ops?: unknown } | null)?.ops;
     if (Array.isArray(sent) && sent.length > limits.maxOps) throw new HttpError(413, 'TOO_MANY_OPS', `A push carries at most ${limits.maxOps} ops, this one ${sent.length}: send them in batches.`);
     if ((body as { protocol?: unknown } | null)?.protocol !== PROTOCOL_VERSION) {
       throw new HttpError(400, 'UNSUPPORTED_PROTOCOL', `This server speaks protocol ${PROTOCOL_VERSION}; the request says ${JSON.stringify((body as { protocol?: unknown } | null)?.protocol)}. Update the client.`);
     }
-    const request = parseMessage(schemas.pushRequest, body, 'push request');
+    let request: ReturnType<typeof schemas.pushRequest.parse>;
+    try {
+      request = parseMessage(schemas.pushRequest, body, 'push request');
+    } catch (error) {
+      // Name the op the first bad field belongs to: the client dead-letters that op and sends the rest.
+      const issues = (isChartsyncError(error) ? error.context.issues : undefined) as Array<{ path: string }> | undefined;
+      const opId = issues?.[0] ? opIdAt(body, issues[0].path) : undefined;
+      if (isChartsyncError(error)) throw new HttpError(400, 'INVALID_BODY', error.message, opId);
+      throw error;
+    }
     // Base versions of another database mean nothing here: the client must download again first.
     const seen = decodeCursor(request.cursor);
     if (seen && seen.epoch !== deps.epoch) throw resetRequired('The ops were written against another database of this server (its data was replaced)');
     request.ops.forEach((op, i) => {
       const size = op.kind === 'delete' ? 0 : JSON.stringify(op.patch).length;
-      if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`);
+      if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`, op.opId);
     });
     const ops = clampTimes(request.ops, Date.now() + (deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS));
     const options = { policies: deps.policies, serverId: deps.serverId, maxRowBytes: limits.maxRowBytes, maxFields: limits.maxFields, ...(deps.tables ? { tables: deps.tables } : {}) };
@@ -229,6 +239,13 @@ function clampTimes(ops: readonly WireOp[], latest: number): WireOp[] {
       ...(op.kind === 'create' && op.putAt !== undefined ? { putAt: clamp(op.putAt) } : {}),
     } as WireOp;
   });
+}
+
+// The op id of `ops[i]` when `path` is inside it and the op has a usable id.
+function opIdAt(body: unknown, path: string): string | undefined {
+  const index = /^ops\[(\d+)\]/.exec(path)?.[1];
+  const op = index === undefined ? undefined : ((body as { ops?: unknown[] } | null)?.ops?.[Number(index)] as { opId?: unknown } | undefined);
+  return typeof op?.opId === 'string' && op.opId.length <= 256 && !unstorableString(op.opId) ? op.opId : undefined;
 }
 
 function resetRequired(why: string): HttpError {

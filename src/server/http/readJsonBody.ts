@@ -6,9 +6,10 @@ import { HttpError } from './httpError';
  * Reads a request body as JSON, at most `maxBytes` (after decompression: a small gzip body cannot expand
  * into a huge one). Accepts `Content-Encoding: gzip`. Refuses too large (413), undecodable or malformed
  * bodies (400) with a message that says what to fix — also JSON no database can store (findJsonProblem:
- * too deep, `__proto__` keys, NUL or unpaired surrogates), `envelope` levels above the rows it carries.
+ * too deep, `__proto__` keys, NUL or unpaired surrogates), `envelope` levels above the rows it carries;
+ * `opIdAt` names the op a bad path belongs to (the client dead-letters that op alone).
  */
-export async function readJsonBody(request: Request, maxBytes: number, envelope = 0): Promise<unknown> {
+export async function readJsonBody(request: Request, maxBytes: number, envelope = 0, opIdAt?: (body: unknown, path: string) => string | undefined): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
   const tooLarge = (size: string) => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is ${size}, over the limit of ${maxBytes} bytes: send fewer ops per push.`);
   if (declared > maxBytes * 4) throw tooLarge(`${declared} bytes`);
@@ -53,6 +54,6 @@ export async function readJsonBody(request: Request, maxBytes: number, envelope 
     throw new HttpError(400, 'INVALID_BODY', 'Request body is not valid JSON: send a JSON object with Content-Type application/json.');
   }
   const problem = findJsonProblem(body, { envelope });
-  if (problem) throw new HttpError(400, 'INVALID_BODY', `Invalid request body: ${problem.path || '(root)'}: ${problem.message}.`);
+  if (problem) throw new HttpError(400, 'INVALID_BODY', `Invalid request body: ${problem.path || '(root)'}: ${problem.message}.`, opIdAt?.(body, problem.path));
   return body;
 }

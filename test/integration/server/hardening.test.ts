@@ -104,6 +104,19 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     await refused(rawPush(ops), 400, 'INVALID_BODY', message);
   });
 
+  // The client dead-letters the op an error names and sends the rest: every op-specific 4xx carries its opId.
+  it('names the op of a bad field in the error body (opId)', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const good = op({ rowId: 'fine' });
+    const bad = op({ rowId: 'b', patch: { id: 'b', title: 'x\u0000' } });
+    const answer = await (await c.fetch('/sync/push', { method: 'POST', body: rawPush([good, bad]) })).json();
+    expect(answer.error).toMatchObject({ code: 'INVALID_BODY', opId: bad.opId });
+    const typed = await (await c.fetch('/sync/push', { method: 'POST', body: rawPush([good, { ...bad, patch: { id: 'b' }, at: 'noon' }]) })).json();
+    expect(typed.error).toMatchObject({ code: 'INVALID_BODY', opId: bad.opId });
+    const big = await (await c.fetch('/sync/push', { method: 'POST', body: rawPush([good, { ...bad, patch: { id: 'b', blob: 'x'.repeat(5000) } }]) })).json();
+    expect(big.error).toMatchObject({ code: 'ROW_TOO_LARGE', opId: bad.opId });
+  });
+
   it('refuses a NUL in the device id with a 400', async () => {
     await refused(rawPush([op({ rowId: 'a' })], 'dev\u0000ice'), 400, 'INVALID_BODY', /deviceId/);
   });
