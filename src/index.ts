@@ -52,7 +52,7 @@ export type {
   PushRequest,
   PushResponse,
   PushResult,
-  SyncEvent,
+  LiveEvent,
   SyncStatusResponse,
   WireChange,
   WireOp,

@@ -2,7 +2,7 @@ import type { InspectionEvent, Observer } from 'xstate';
 import type { ConnectionContext } from '../../machines/connectionMachine';
 import type { SyncFailure } from '../../machines/failure';
 import type { SyncActorRef, SyncConfig, SyncContext } from '../../machines/syncMachine';
-import type { SyncStatus } from '../../machines/transitions';
+import type { SyncTopState } from '../../machines/transitions';
 import type { ChannelLike } from '../coordination/createLeaderElection';
 import type { LockManagerLike } from '../coordination/lockManager';
 import type { ConflictPolicies } from '../core/conflict/types';
@@ -76,8 +76,8 @@ export interface EngineTable {
   toArray(): Promise<JsonObject[]>;
 }
 
-/** The engine's status: the root chart's top-level state. */
-export type EngineStatus = SyncStatus | 'rehydrating';
+/** The engine's status: the top-level state of the root chart's lifecycle (the chart's own type). */
+export type EngineStatus = SyncTopState;
 
 /** Typed engine events. */
 export interface SyncEngineEvents extends Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { ChartsyncError } from '../core/errors';
 import type { ConflictPolicy } from '../core/conflict/types';
 import type { WireRow } from '../protocol/schemas';
-import { applyServerRows, type ApplyStats } from './applyChanges';
+import { applyServerRows, type ApplyStats } from './applyServerRows';
 import { META_KEYS } from './meta';
 import type { MetaEntry } from './types';
 import type { LocalDb } from './db';

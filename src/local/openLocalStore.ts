@@ -2,7 +2,7 @@ import type { ConflictPolicies } from '../core/conflict/types';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
 import type { WireChange, WireRow } from '../protocol/schemas';
-import type { ApplyStats } from './applyChanges';
+import type { ApplyStats } from './applyServerRows';
 import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
 import { listConflicts, recordConflicts, removeConflict } from './conflicts';
 import { ensureDeviceId, getMeta, META_KEYS, setMeta } from './meta';

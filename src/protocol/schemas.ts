@@ -133,12 +133,12 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
 
   const errorBody = z.strictObject({ error: z.strictObject({ code: z.enum(WIRE_ERROR_CODES), message: z.string(), opId: z.string().optional() }) });
 
-  const syncEvent = z.discriminatedUnion('type', [
+  const liveEvent = z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('poke'), cursor: z.string() }),
     z.strictObject({ type: z.literal('heartbeat'), serverTime: z.number() }),
   ]);
 
-  return { patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, errorBody, syncEvent };
+  return { patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, errorBody, liveEvent };
 }
 
 /** The wire schemas with the default limits. */
@@ -162,5 +162,5 @@ export type PullResponse = z.infer<typeof protocolSchemas.pullResponse>;
 export type SyncStatusResponse = z.infer<typeof protocolSchemas.status>;
 /** Every error response body. */
 export type ErrorBody = z.infer<typeof protocolSchemas.errorBody>;
-/** One Server-Sent Event of `GET /sync/events`. */
-export type SyncEvent = z.infer<typeof protocolSchemas.syncEvent>;
+/** One Server-Sent Event of the live stream, `GET /sync/events`. */
+export type LiveEvent = z.infer<typeof protocolSchemas.liveEvent>;

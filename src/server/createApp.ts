@@ -9,7 +9,7 @@ import { isChartsyncError } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../protocol/cursor';
 import { unstorableString } from '../protocol/jsonSafety';
 import { parseMessage } from '../protocol/parseMessage';
-import { createProtocolSchemas, TABLE_NAME_PATTERN, type SyncEvent, type WireOp } from '../protocol/schemas';
+import { createProtocolSchemas, TABLE_NAME_PATTERN, type LiveEvent, type WireOp } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Auth } from './auth/createAuth';
 import { HttpError } from './http/httpError';
@@ -205,7 +205,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       stream.onAbort(end);
       signal.addEventListener('abort', end, { once: true });
       if (stream.aborted || signal.aborted) end();
-      const send = (event: SyncEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(end);
+      const send = (event: LiveEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(end);
       const unsubscribe = deps.pokes.subscribe(caller.org, (seq) => void send({ type: 'poke', cursor: encodeCursor(deps.epoch, seq) }));
       lease.every(() => void send({ type: 'heartbeat', serverTime: Date.now() }), deps.heartbeatMs);
       // The stream lives as long as its token: the client reconnects with a fresh one.

@@ -1,9 +1,9 @@
 import ky, { TimeoutError } from 'ky';
 import { ChartsyncError, isChartsyncError } from '../core/errors';
 import { parseMessage } from '../protocol/parseMessage';
-import { protocolSchemas, type SyncEvent } from '../protocol/schemas';
+import { protocolSchemas, type LiveEvent } from '../protocol/schemas';
 import { readSseStream } from './readSseStream';
-import { httpError } from './toTransportError';
+import { toTransportError } from './toTransportError';
 import type { RequestOutcome, TokenSource, Transport } from './types';
 
 /** Options of the ky transport. */
@@ -29,7 +29,7 @@ async function gzip(text: string): Promise<ArrayBuffer> {
 /**
  * The protocol over HTTP with ky: base URL, bearer token from `token`, timeouts, gzip of large bodies,
  * validated responses. No retries here — backoff belongs to the statechart, and hidden retries would fight
- * it. Network failures become NETWORK errors, timeouts TIMEOUT, HTTP errors as in httpError().
+ * it. Network failures become NETWORK errors, timeouts TIMEOUT, HTTP errors as in toTransportError().
  */
 export function createKyTransport(options: KyTransportOptions): Transport {
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -68,7 +68,7 @@ export function createKyTransport(options: KyTransportOptions): Transport {
     }
     if (!response.ok) {
       options.onRequest?.({ ok: false, network: false });
-      throw await httpError(response, what);
+      throw await toTransportError(response, what);
     }
     const text = await response.text();
     options.onRequest?.({ ok: true, latencyMs: performance.now() - started });
@@ -104,12 +104,12 @@ export function createKyTransport(options: KyTransportOptions): Transport {
         if (signal.aborted) return;
         throw new ChartsyncError('NETWORK', `Live stream: could not reach the server: ${(cause as Error).message ?? String(cause)}`, { cause });
       }
-      if (!response.ok || !response.body) throw await httpError(response, 'Live stream');
+      if (!response.ok || !response.body) throw await toTransportError(response, 'Live stream');
       handlers.onOpen();
       try {
         await readSseStream(response.body, (data) => {
-          const event = parseMessage(protocolSchemas.syncEvent, JSON.parse(data), 'live event');
-          handlers.onEvent(event as SyncEvent);
+          const event = parseMessage(protocolSchemas.liveEvent, JSON.parse(data), 'live event');
+          handlers.onEvent(event as LiveEvent);
         });
       } catch (cause) {
         if (signal.aborted) return;

@@ -15,7 +15,7 @@ export function retryAfterMs(header: string | null, now: number = Date.now()): n
  * TIMEOUT / RATE_LIMITED / SERVER (retried with backoff, honouring Retry-After); any other 4xx → REJECTED
  * (final, never retried), carrying the server's wire code and message.
  */
-export async function httpError(response: Response, what: string): Promise<ChartsyncError> {
+export async function toTransportError(response: Response, what: string): Promise<ChartsyncError> {
   let wire: { code?: string; message?: string; opId?: string } = {};
   try {
     wire = ((await response.json()) as { error?: typeof wire }).error ?? {};

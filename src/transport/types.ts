@@ -1,4 +1,4 @@
-import type { PullResponse, PushRequest, PushResponse, SyncEvent, SyncStatusResponse } from '../protocol/schemas';
+import type { PullResponse, PushRequest, PushResponse, LiveEvent, SyncStatusResponse } from '../protocol/schemas';
 
 /** What one request looked like, for the connection chart (latency, reachability). */
 export type RequestOutcome = { ok: true; latencyMs: number } | { ok: false; network: boolean };
@@ -13,7 +13,7 @@ export interface Transport {
    * resolves when the server ends the stream (its token expired), rejects with a ChartsyncError when it
    * fails or is refused. Reconnecting is the chart's job. Ends quietly when `signal` aborts.
    */
-  stream(handlers: { onOpen(): void; onEvent(event: SyncEvent): void }, signal: AbortSignal): Promise<void>;
+  stream(handlers: { onOpen(): void; onEvent(event: LiveEvent): void }, signal: AbortSignal): Promise<void>;
 }
 
 /** Where the token comes from: a string, or a function asked before each request (and after a 401). */

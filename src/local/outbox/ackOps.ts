@@ -1,6 +1,6 @@
 import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
-import { applyServerRows } from '../applyChanges';
+import { applyServerRows } from '../applyServerRows';
 import { assertFence } from '../fence';
 import type { OutboxEntry, Tombstone } from '../types';
 import type { LocalDb } from '../db';

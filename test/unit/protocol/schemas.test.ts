@@ -71,7 +71,7 @@ describe('responses and events', () => {
   it('validates error bodies and SSE events', () => {
     expect(parseMessage(protocolSchemas.errorBody, { error: { code: 'UNAUTHORIZED', message: 'Token expired' } }, 'error body').error.code).toBe('UNAUTHORIZED');
     expect(messageOf(() => parseMessage(protocolSchemas.errorBody, { error: { code: 'NOPE', message: '' } }, 'error body'))).toContain('error.code');
-    expect(parseMessage(protocolSchemas.syncEvent, { type: 'poke', cursor: 'c1.5' }, 'event').type).toBe('poke');
+    expect(parseMessage(protocolSchemas.liveEvent, { type: 'poke', cursor: 'c1.5' }, 'event').type).toBe('poke');
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isChartsyncError } from '../../../src/core/errors';
 import { createKyTransport } from '../../../src/transport/createKyTransport';
-import { httpError, retryAfterMs } from '../../../src/transport/toTransportError';
+import { toTransportError, retryAfterMs } from '../../../src/transport/toTransportError';
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -23,10 +23,10 @@ describe('the ky transport', () => {
       [json(400, { error: { code: 'INVALID_BODY', message: 'ops[0].kind' } }), 'REJECTED'],
     ];
     for (const [response, code] of cases) {
-      const error = await httpError(response, 'Push');
+      const error = await toTransportError(response, 'Push');
       expect(error.code).toBe(code);
     }
-    expect((await httpError(json(429, {}, { 'retry-after': '3' }), 'Push')).context.retryAfterMs).toBe(3000);
+    expect((await toTransportError(json(429, {}, { 'retry-after': '3' }), 'Push')).context.retryAfterMs).toBe(3000);
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
   });
 
