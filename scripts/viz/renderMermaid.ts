@@ -55,5 +55,5 @@ export function renderMermaid(machine: AnyStateMachine): string {
   const edges = machineEdges(machine)
     .filter((edge) => !edge.targetless && edge.source !== machine.root.id)
     .flatMap((edge) => edge.targets.map((target) => edgeLine(ids, edge, target)));
-  return ['stateDiagram-v2', ...stateLines(ids, machine.root, 1), ...edges].join('\n') + '\n';
+  return `${['stateDiagram-v2', ...stateLines(ids, machine.root, 1), ...edges].join('\n')}\n`;
 }

@@ -38,7 +38,7 @@ export function renderVisualizations(): Map<string, string> {
   const files = new Map<string, string>();
   for (const { name, machine } of DRAWN_MACHINES) {
     files.set(`${name}.mmd`, renderMermaid(machine));
-    files.set(`${name}.json`, JSON.stringify(machine.toJSON(), null, 2) + '\n');
+    files.set(`${name}.json`, `${JSON.stringify(machine.toJSON(), null, 2)}\n`);
   }
   files.set('README.md', readme());
   return files;

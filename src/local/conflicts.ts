@@ -5,7 +5,7 @@ import type { WireRow } from '../protocol/schemas';
 import { applyOp } from '../core/outbox/applyOp';
 import { assertFence } from './fence';
 import { opsOfRows } from './opsOfRows';
-import type { ConflictRecord, LocalRow, Tombstone } from './types';
+import type { ConflictRecord, LocalRow, } from './types';
 import { type LocalDb, rowsOf } from './db';
 
 /**

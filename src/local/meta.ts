@@ -1,5 +1,4 @@
 import { newId } from '../core/ids/newId';
-import type { MetaEntry } from './types';
 import type { LocalDb } from './db';
 
 /** The `_meta` keys the store uses. */

@@ -14,7 +14,7 @@ import { markInflight } from './outbox/markInflight';
 import { countReady, nextRetryAt, peekBatch, type BatchLimits } from './outbox/peekBatch';
 import { resetInflight, type ResetInflightOptions } from './outbox/resetInflight';
 import { resetStore, type ResetStats } from './resetStore';
-import { buildSchema, type TableSchemas } from './schema';
+import type { TableSchemas } from './schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
 import { writeRows, type RowChange, type WriteResult } from './writeRows';
 import { type LocalDb, createLocalDatabase } from './db';

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../core/json/types';
 import { stripMeta } from '../core/json/rowChecksum';
 import { META_KEYS } from './meta';
-import type { LocalRow, OutboxEntry, Tombstone } from './types';
+import type { LocalRow, OutboxEntry, } from './types';
 import { type LocalDb, rowsOf } from './db';
 
 /** What a reset kept and dropped. */

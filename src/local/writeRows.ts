@@ -1,4 +1,4 @@
-import type { Dexie } from 'dexie';
+
 import { assertKnownTable } from './schema';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';

@@ -54,7 +54,7 @@ describe('syncMachine persistence', () => {
     }
   });
 
-  it.each(paths.map((p) => [JSON.stringify(p.state.value) + ` (${p.steps.length - 1} steps)`, p] as const))('survives persist → JSON → restore → persist → restore in %s', async (_name, path) => {
+  it.each(paths.map((p) => [`${JSON.stringify(p.state.value)} (${p.steps.length - 1} steps)`, p] as const))('survives persist → JSON → restore → persist → restore in %s', async (_name, path) => {
     const actor = await replay(new FakeActors(), path.steps);
     const original = actor.getSnapshot() as AnyMachineSnapshot;
     const first = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));

@@ -2,7 +2,7 @@ import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
 import { applyServerRows } from '../applyServerRows';
 import { assertFence } from '../fence';
-import type { OutboxEntry, Tombstone } from '../types';
+import type { OutboxEntry, } from '../types';
 import type { LocalDb } from '../db';
 
 /** The server's acceptance of one op. */

@@ -126,7 +126,7 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     const deep = '['.repeat(2000) + ']'.repeat(2000);
     const body = `{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","x":${deep}}}]}`;
     await refused(body, 400, 'INVALID_BODY', /nested deeper than 64/);
-    const deeper = '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000);
+    const deeper = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
     await refused(`{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","x":${deeper}}}]}`, 400, 'INVALID_BODY', /nested deeper than 64/);
   });
 
@@ -192,7 +192,7 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     const c = await clientFor(server, { org: freshOrg() });
     const created = await c.push([op({ rowId: 's', patch: { id: 's' } })]);
     let v = rowOf(created, 's')!._v;
-    let last;
+    let last: Awaited<ReturnType<typeof c.push>> | undefined;
     for (let i = 0; i < 45; i++) {
       last = await c.push([op({ rowId: 's', patch: { id: 's', [`f${i}`]: i }, base: { v, fields: { [`f${i}`]: [], ...(i > 0 ? { [`f${i - 1}`]: [i - 1] } : {}) } } })]);
       if (last.results[0]!.status !== 'applied') break;
