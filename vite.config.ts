@@ -31,7 +31,13 @@ export default defineConfig({
       },
       {
         root: here,
-        test: { ...shared, name: 'react', environment: 'jsdom', include: ['test/react/**/*.test.{ts,tsx}'], setupFiles: [...shared.setupFiles, `${here}test/setup/jsdomRealm.ts`] },
+        test: {
+          ...shared,
+          name: 'react',
+          environment: 'jsdom',
+          include: ['test/react/**/*.test.{ts,tsx}'],
+          setupFiles: [...shared.setupFiles, `${here}test/setup/jsdomRealm.ts`],
+        },
       },
     ],
   },

@@ -19,11 +19,7 @@ export interface ConnectionContext {
 }
 
 /** Events connectionMachine accepts: environment signals and request outcomes. */
-export type ConnectionEvent =
-  | { type: 'ENV.ONLINE' }
-  | { type: 'ENV.OFFLINE' }
-  | { type: 'REQUEST.OK'; latencyMs: number }
-  | { type: 'REQUEST.FAILED' };
+export type ConnectionEvent = { type: 'ENV.ONLINE' } | { type: 'ENV.OFFLINE' } | { type: 'REQUEST.OK'; latencyMs: number } | { type: 'REQUEST.FAILED' };
 
 /** Events connectionMachine sends to the root. */
 export type ConnectionParentEvent = { type: 'ONLINE' } | { type: 'OFFLINE' };

@@ -42,9 +42,7 @@ export interface InitialSyncOutput {
 export type InitialSyncEvent = TableSyncParentEvent;
 
 /** Events initialSyncMachine sends to the root. */
-export type InitialSyncParentEvent =
-  | { type: 'INITIAL.PROGRESS'; processed: number; total: number | null }
-  | { type: 'INITIAL.FAILED'; error: SyncFailure };
+export type InitialSyncParentEvent = { type: 'INITIAL.PROGRESS'; processed: number; total: number | null } | { type: 'INITIAL.FAILED'; error: SyncFailure };
 
 /** The id (and system id) of the table child the initial download spawns for `table`. */
 export function initialChildId(table: string): string {
@@ -66,13 +64,24 @@ export const initialSyncMachine = setup({
   actors: { tableSync: tableSyncMachine },
   actions: {
     recordCursor: assign(({ context, event }) =>
-      event.type === 'TABLE.DONE' ? { cursors: { ...context.cursors, [event.table]: event.cursor }, processed: context.processed + event.processed, bytes: context.bytes + event.bytes } : {},
+      event.type === 'TABLE.DONE'
+        ? { cursors: { ...context.cursors, [event.table]: event.cursor }, processed: context.processed + event.processed, bytes: context.bytes + event.bytes }
+        : {},
     ),
-    reportProgress: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.PROGRESS', ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })) })),
+    reportProgress: sendParent(
+      ({ context }): InitialSyncParentEvent => ({
+        type: 'INITIAL.PROGRESS',
+        ...sumProgress(context.tables.map((t) => context.progress[t] ?? { processed: 0, total: null })),
+      }),
+    ),
     reportFailed: sendParent(({ context }): InitialSyncParentEvent => ({ type: 'INITIAL.FAILED', error: context.error! })),
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) {
-        enqueue.spawnChild('tableSync', { id: initialChildId(table), systemId: initialChildId(table), input: { table, cursor: context.startCursors[table] ?? null, initial: true } });
+        enqueue.spawnChild('tableSync', {
+          id: initialChildId(table),
+          systemId: initialChildId(table),
+          input: { table, cursor: context.startCursors[table] ?? null, initial: true },
+        });
       }
     }),
     stopTableChildren: enqueueActions(({ context, enqueue }) => {
@@ -86,7 +95,16 @@ export const initialSyncMachine = setup({
   },
 }).createMachine({
   id: 'initialSync',
-  context: ({ input }) => ({ tables: input.tables, remaining: input.tables, progress: {}, cursors: {}, startCursors: input.cursors ?? {}, processed: 0, bytes: 0, error: null }),
+  context: ({ input }) => ({
+    tables: input.tables,
+    remaining: input.tables,
+    progress: {},
+    cursors: {},
+    startCursors: input.cursors ?? {},
+    processed: 0,
+    bytes: 0,
+    error: null,
+  }),
   initial: 'downloading',
   states: {
     downloading: {
@@ -116,5 +134,11 @@ export const initialSyncMachine = setup({
       entry: 'reportFailed',
     },
   },
-  output: ({ context }) => ({ tables: context.tables, cursors: context.cursors, failed: context.error !== null, processed: context.processed, bytes: context.bytes }),
+  output: ({ context }) => ({
+    tables: context.tables,
+    cursors: context.cursors,
+    failed: context.error !== null,
+    processed: context.processed,
+    bytes: context.bytes,
+  }),
 });

@@ -26,7 +26,14 @@ export interface SyncConfig {
 }
 
 /** The defaults of SyncConfig. */
-export const DEFAULT_SYNC_CONFIG: SyncConfig = { backoffBaseMs: 1000, backoffMaxMs: 60_000, circuitThreshold: 5, circuitCooldownMs: 300_000, intervalMs: 30_000, debounceMs: 2000 };
+export const DEFAULT_SYNC_CONFIG: SyncConfig = {
+  backoffBaseMs: 1000,
+  backoffMaxMs: 60_000,
+  circuitThreshold: 5,
+  circuitCooldownMs: 300_000,
+  intervalMs: 30_000,
+  debounceMs: 2000,
+};
 
 /** Reconnect schedules of the live stream: after a network failure, and after a refused token. */
 export const LIVE_BACKOFF = { baseMs: 1000, maxMs: 30_000, jitter: 'equal' } as const;
@@ -266,8 +273,16 @@ export const syncMachine = setup({
       consecutiveFailures: context.consecutiveFailures + 1,
       metrics: { ...context.metrics, failures: context.metrics.failures + 1 },
     })),
-    recordAuthFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'auth' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
-    recordUnknownFailure: assign(({ context, event }) => ({ lastError: failureOf(event), errorReason: 'unknown' as const, metrics: { ...context.metrics, failures: context.metrics.failures + 1 } })),
+    recordAuthFailure: assign(({ context, event }) => ({
+      lastError: failureOf(event),
+      errorReason: 'auth' as const,
+      metrics: { ...context.metrics, failures: context.metrics.failures + 1 },
+    })),
+    recordUnknownFailure: assign(({ context, event }) => ({
+      lastError: failureOf(event),
+      errorReason: 'unknown' as const,
+      metrics: { ...context.metrics, failures: context.metrics.failures + 1 },
+    })),
     requestSync: assign({ syncRequested: true }),
     /** Passes a sync request on to the leader tab (provided by the engine: its leader election). */
     askLeader: () => undefined,
@@ -275,14 +290,24 @@ export const syncMachine = setup({
     // One pull child per table, registered in the system as `table:<name>` (for inspectors and hooks).
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) {
-        enqueue.spawnChild('tableSync', { id: tableChildId(table), systemId: tableChildId(table), input: { table, cursor: context.cursors[table] ?? null, initial: false } });
+        enqueue.spawnChild('tableSync', {
+          id: tableChildId(table),
+          systemId: tableChildId(table),
+          input: { table, cursor: context.cursors[table] ?? null, initial: false },
+        });
       }
     }),
     stopTableChildren: enqueueActions(({ context, enqueue }) => {
       for (const table of context.tables) enqueue.stopChild(tableChildId(table));
     }),
     clearError: assign({ lastError: null, errorReason: null, consecutiveFailures: 0 }),
-    emitFailed: emit(({ context }): SyncEmitted => ({ type: 'failed', error: context.lastError ?? { code: 'UNKNOWN', message: 'unknown failure' }, reason: context.errorReason ?? 'retrying' })),
+    emitFailed: emit(
+      ({ context }): SyncEmitted => ({
+        type: 'failed',
+        error: context.lastError ?? { code: 'UNKNOWN', message: 'unknown failure' },
+        reason: context.errorReason ?? 'retrying',
+      }),
+    ),
   },
 }).createMachine({
   id: 'sync',
@@ -337,265 +362,295 @@ export const syncMachine = setup({
   },
   states: {
     lifecycle: {
-  initial: 'rehydrating',
-  states: {
-    rehydrating: {
-      initial: 'restoring',
+      initial: 'rehydrating',
       states: {
-        restoring: {
-          invoke: {
-            id: 'rehydrate',
-            src: 'rehydrate',
-            input: ({ context }) => ({ tables: context.tables }),
-            onDone: {
-              target: 'restored',
-              actions: assign(({ context, event }) => ({
-                ...event.output.restored,
-                needsInitial: event.output.needsInitial,
-                cursors: event.output.cursors,
-                metrics: { ...context.metrics, ...event.output.restored?.metrics },
-              })),
-            },
-            onError: { target: '#sync.lifecycle.error', actions: assign({ lastError: ({ event }) => toFailure(event.error), errorReason: 'rehydrate' as const }) },
-          },
-        },
-        // Where a restored engine starts depends on what the environment said meanwhile.
-        restored: {
-          always: [{ guard: 'isOffline', target: '#sync.lifecycle.offline' }, { target: '#sync.lifecycle.idle' }],
-        },
-      },
-    },
-    idle: {
-      entry: assign({ progress: null }),
-      always: { guard: 'canSyncNow', target: 'syncing' },
-      on: {
-        SYNC: [{ guard: 'canSync', target: 'syncing' }, ...syncRequest],
-        // A burst of writes syncs once, `debounceMs` after its last write (at once without a debounce).
-        WRITE: [{ guard: 'debounceOff', actions: raise({ type: 'SYNC', reason: 'write' }) }, { target: '.debouncing', reenter: true }],
-        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
-        LEADER: [{ guard: 'becameLeaderOnline', target: 'syncing', actions: assign({ isLeader: true }) }, { actions: assign({ isLeader: ({ event }) => event.isLeader }) }],
-        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
-      },
-      after: {
-        // An idle leader syncs every `intervalMs`, and when the earliest op in retry backoff becomes due.
-        syncInterval: { guard: 'intervalDue', target: 'syncing' },
-        retryDue: { guard: 'retryDue', target: 'syncing' },
-      },
-      initial: 'resting',
-      states: {
-        resting: {},
-        debouncing: {
-          after: { debounce: { target: 'resting', actions: raise({ type: 'SYNC', reason: 'write' }) } },
-        },
-      },
-    },
-    syncing: {
-      entry: assign({ syncRequested: false, pushBound: null, cycle: ({ context }) => context.cycle + 1 }),
-      exit: assign({ lockToken: null, progress: null }),
-      // The lock lives exactly as long as this state: leaving `syncing` for any reason releases it.
-      invoke: {
-        id: 'syncLock',
-        src: 'syncLock',
-        input: ({ context }) => ({ tables: context.tables }),
-        onError: retryOrFail,
-      },
-      on: {
-        SYNC: { actions: 'requestSync' },
-        OFFLINE: { target: 'reconnecting', actions: assign({ online: false }) },
-        LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
-        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
-        'LOCK.FAILED': retryOrFail,
-      },
-      initial: 'locking',
-      states: {
-        locking: {
-          on: {
-            'LOCK.ACQUIRED': { target: 'pushing', actions: assign({ lockToken: ({ event }) => event.token }) },
-          },
-        },
-        pushing: {
-          entry: assign({ progress: ({ context }) => ({ phase: 'push' as const, processed: context.progress?.phase === 'push' ? context.progress.processed : 0, total: null }) }),
-          on: {
-            // The lock is re-announced when a restored lock actor re-acquires it.
-            'LOCK.ACQUIRED': { actions: assign({ lockToken: ({ event }) => event.token }) },
-          },
-          invoke: {
-            id: 'pushBatch',
-            src: 'pushBatch',
-            input: ({ context }) => ({ lockToken: context.lockToken!, bound: context.pushBound }),
-            onDone: {
-              target: 'pushed',
-              actions: assign(({ context, event }) => ({
-                pushBound: event.output.bound ?? context.pushBound,
-                progress: { phase: 'push' as const, processed: (context.progress?.processed ?? 0) + event.output.pushed, total: null },
-                metrics: {
-                  ...context.metrics,
-                  opsPushed: context.metrics.opsPushed + event.output.pushed,
-                  bytesPushed: context.metrics.bytesPushed + event.output.bytes,
-                  lastPushMs: event.output.durationMs,
+        rehydrating: {
+          initial: 'restoring',
+          states: {
+            restoring: {
+              invoke: {
+                id: 'rehydrate',
+                src: 'rehydrate',
+                input: ({ context }) => ({ tables: context.tables }),
+                onDone: {
+                  target: 'restored',
+                  actions: assign(({ context, event }) => ({
+                    ...event.output.restored,
+                    needsInitial: event.output.needsInitial,
+                    cursors: event.output.cursors,
+                    metrics: { ...context.metrics, ...event.output.restored?.metrics },
+                  })),
                 },
-                pushRemaining: event.output.remaining,
-                nextRetryAt: event.output.nextRetryAt ?? null,
-              })),
+                onError: {
+                  target: '#sync.lifecycle.error',
+                  actions: assign({ lastError: ({ event }) => toFailure(event.error), errorReason: 'rehydrate' as const }),
+                },
+              },
             },
-            onError: failureTransitions,
+            // Where a restored engine starts depends on what the environment said meanwhile.
+            restored: {
+              always: [{ guard: 'isOffline', target: '#sync.lifecycle.offline' }, { target: '#sync.lifecycle.idle' }],
+            },
           },
         },
-        pushed: {
-          always: [
-            { guard: 'moreToPush', target: 'pushing' },
-            { guard: 'needsInitial', target: 'initial' },
-            { target: 'pulling' },
-          ],
-        },
-        initial: {
-          entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
-          invoke: {
-            id: 'initialSync',
-            src: 'initialSync',
-            // Resumes each table from the cursor of its last applied page (a kill or a 401 on page 3 of 10
-            // does not start the download over).
-            input: ({ context }) => ({ tables: context.needsInitial, cursors: context.cursors }),
-            onDone: {
-              guard: 'initialSucceeded',
-              target: 'pulling',
-              actions: assign(({ context, event }) => ({
-                needsInitial: [],
-                cursors: { ...context.cursors, ...event.output.cursors },
-                metrics: { ...context.metrics, rowsPulled: context.metrics.rowsPulled + event.output.processed, bytesPulled: context.metrics.bytesPulled + event.output.bytes },
-              })),
-            },
-            onError: failureTransitions,
-          },
+        idle: {
+          entry: assign({ progress: null }),
+          always: { guard: 'canSyncNow', target: 'syncing' },
           on: {
-            'INITIAL.PROGRESS': { actions: assign({ progress: ({ event }) => ({ phase: 'initial' as const, processed: event.processed, total: event.total }) }) },
-            'INITIAL.FAILED': failureTransitions,
+            SYNC: [{ guard: 'canSync', target: 'syncing' }, ...syncRequest],
+            // A burst of writes syncs once, `debounceMs` after its last write (at once without a debounce).
+            WRITE: [
+              { guard: 'debounceOff', actions: raise({ type: 'SYNC', reason: 'write' }) },
+              { target: '.debouncing', reenter: true },
+            ],
+            OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+            LEADER: [
+              { guard: 'becameLeaderOnline', target: 'syncing', actions: assign({ isLeader: true }) },
+              { actions: assign({ isLeader: ({ event }) => event.isLeader }) },
+            ],
+            FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+          },
+          after: {
+            // An idle leader syncs every `intervalMs`, and when the earliest op in retry backoff becomes due.
+            syncInterval: { guard: 'intervalDue', target: 'syncing' },
+            retryDue: { guard: 'retryDue', target: 'syncing' },
+          },
+          initial: 'resting',
+          states: {
+            resting: {},
+            debouncing: {
+              after: { debounce: { target: 'resting', actions: raise({ type: 'SYNC', reason: 'write' }) } },
+            },
           },
         },
-        pulling: {
-          // Done when every table child has reported (at once when there are no tables).
-          always: { guard: 'allTablesPulled', target: 'cycleDone' },
-          entry: [
-            assign({ pullsPending: ({ context }) => context.tables, tableProgress: {}, progress: { phase: 'pull', processed: 0, total: null } }),
-            'spawnTableChildren',
-          ],
-          exit: ['stopTableChildren', assign({ pullsPending: [] })],
-          on: {
-            'TABLE.PROGRESS': {
-              actions: assign(({ context, event }) => {
-                const tableProgress = { ...context.tableProgress, [event.table]: { processed: event.processed, total: event.total } };
-                return { tableProgress, progress: { phase: 'pull' as const, ...sumProgress(tableProgress) } };
-              }),
-            },
-            'TABLE.DONE': {
-              actions: assign(({ context, event }) => ({
-                pullsPending: context.pullsPending.filter((t) => t !== event.table),
-                cursors: { ...context.cursors, [event.table]: event.cursor },
-                lastSyncByTable: event.at === null ? context.lastSyncByTable : { ...context.lastSyncByTable, [event.table]: event.at },
-                lastSyncedAt: event.at ?? context.lastSyncedAt,
-                metrics: { ...context.metrics, rowsPulled: context.metrics.rowsPulled + event.processed, bytesPulled: context.metrics.bytesPulled + event.bytes },
-              })),
-            },
-            'TABLE.FAILED': failureTransitions,
-          },
-        },
-        // The server's data was replaced (RESET_REQUIRED): forget cursors and rows without unsent ops, keep
-        // those ops, download everything again, then push them — without a reload, lock still held.
-        resetting: {
-          entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
+        syncing: {
+          entry: assign({ syncRequested: false, pushBound: null, cycle: ({ context }) => context.cycle + 1 }),
+          exit: assign({ lockToken: null, progress: null }),
+          // The lock lives exactly as long as this state: leaving `syncing` for any reason releases it.
           invoke: {
-            id: 'reset',
-            src: 'reset',
+            id: 'syncLock',
+            src: 'syncLock',
             input: ({ context }) => ({ tables: context.tables }),
-            onDone: {
-              target: 'initial',
-              actions: assign(({ context }) => ({ needsInitial: context.tables, cursors: {}, syncRequested: true, pushRemaining: 0 })),
-            },
             onError: retryOrFail,
           },
+          on: {
+            SYNC: { actions: 'requestSync' },
+            OFFLINE: { target: 'reconnecting', actions: assign({ online: false }) },
+            LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
+            FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+            'LOCK.FAILED': retryOrFail,
+          },
+          initial: 'locking',
+          states: {
+            locking: {
+              on: {
+                'LOCK.ACQUIRED': { target: 'pushing', actions: assign({ lockToken: ({ event }) => event.token }) },
+              },
+            },
+            pushing: {
+              entry: assign({
+                progress: ({ context }) => ({
+                  phase: 'push' as const,
+                  processed: context.progress?.phase === 'push' ? context.progress.processed : 0,
+                  total: null,
+                }),
+              }),
+              on: {
+                // The lock is re-announced when a restored lock actor re-acquires it.
+                'LOCK.ACQUIRED': { actions: assign({ lockToken: ({ event }) => event.token }) },
+              },
+              invoke: {
+                id: 'pushBatch',
+                src: 'pushBatch',
+                input: ({ context }) => ({ lockToken: context.lockToken!, bound: context.pushBound }),
+                onDone: {
+                  target: 'pushed',
+                  actions: assign(({ context, event }) => ({
+                    pushBound: event.output.bound ?? context.pushBound,
+                    progress: { phase: 'push' as const, processed: (context.progress?.processed ?? 0) + event.output.pushed, total: null },
+                    metrics: {
+                      ...context.metrics,
+                      opsPushed: context.metrics.opsPushed + event.output.pushed,
+                      bytesPushed: context.metrics.bytesPushed + event.output.bytes,
+                      lastPushMs: event.output.durationMs,
+                    },
+                    pushRemaining: event.output.remaining,
+                    nextRetryAt: event.output.nextRetryAt ?? null,
+                  })),
+                },
+                onError: failureTransitions,
+              },
+            },
+            pushed: {
+              always: [{ guard: 'moreToPush', target: 'pushing' }, { guard: 'needsInitial', target: 'initial' }, { target: 'pulling' }],
+            },
+            initial: {
+              entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
+              invoke: {
+                id: 'initialSync',
+                src: 'initialSync',
+                // Resumes each table from the cursor of its last applied page (a kill or a 401 on page 3 of 10
+                // does not start the download over).
+                input: ({ context }) => ({ tables: context.needsInitial, cursors: context.cursors }),
+                onDone: {
+                  guard: 'initialSucceeded',
+                  target: 'pulling',
+                  actions: assign(({ context, event }) => ({
+                    needsInitial: [],
+                    cursors: { ...context.cursors, ...event.output.cursors },
+                    metrics: {
+                      ...context.metrics,
+                      rowsPulled: context.metrics.rowsPulled + event.output.processed,
+                      bytesPulled: context.metrics.bytesPulled + event.output.bytes,
+                    },
+                  })),
+                },
+                onError: failureTransitions,
+              },
+              on: {
+                'INITIAL.PROGRESS': {
+                  actions: assign({ progress: ({ event }) => ({ phase: 'initial' as const, processed: event.processed, total: event.total }) }),
+                },
+                'INITIAL.FAILED': failureTransitions,
+              },
+            },
+            pulling: {
+              // Done when every table child has reported (at once when there are no tables).
+              always: { guard: 'allTablesPulled', target: 'cycleDone' },
+              entry: [
+                assign({ pullsPending: ({ context }) => context.tables, tableProgress: {}, progress: { phase: 'pull', processed: 0, total: null } }),
+                'spawnTableChildren',
+              ],
+              exit: ['stopTableChildren', assign({ pullsPending: [] })],
+              on: {
+                'TABLE.PROGRESS': {
+                  actions: assign(({ context, event }) => {
+                    const tableProgress = { ...context.tableProgress, [event.table]: { processed: event.processed, total: event.total } };
+                    return { tableProgress, progress: { phase: 'pull' as const, ...sumProgress(tableProgress) } };
+                  }),
+                },
+                'TABLE.DONE': {
+                  actions: assign(({ context, event }) => ({
+                    pullsPending: context.pullsPending.filter((t) => t !== event.table),
+                    cursors: { ...context.cursors, [event.table]: event.cursor },
+                    lastSyncByTable: event.at === null ? context.lastSyncByTable : { ...context.lastSyncByTable, [event.table]: event.at },
+                    lastSyncedAt: event.at ?? context.lastSyncedAt,
+                    metrics: {
+                      ...context.metrics,
+                      rowsPulled: context.metrics.rowsPulled + event.processed,
+                      bytesPulled: context.metrics.bytesPulled + event.bytes,
+                    },
+                  })),
+                },
+                'TABLE.FAILED': failureTransitions,
+              },
+            },
+            // The server's data was replaced (RESET_REQUIRED): forget cursors and rows without unsent ops, keep
+            // those ops, download everything again, then push them — without a reload, lock still held.
+            resetting: {
+              entry: assign({ progress: { phase: 'initial', processed: 0, total: null } }),
+              invoke: {
+                id: 'reset',
+                src: 'reset',
+                input: ({ context }) => ({ tables: context.tables }),
+                onDone: {
+                  target: 'initial',
+                  actions: assign(({ context }) => ({ needsInitial: context.tables, cursors: {}, syncRequested: true, pushRemaining: 0 })),
+                },
+                onError: retryOrFail,
+              },
+            },
+            cycleDone: {
+              entry: [
+                assign(({ context }) => ({
+                  consecutiveFailures: 0,
+                  lastError: null,
+                  completedCycle: context.cycle,
+                  metrics: { ...context.metrics, cycles: context.metrics.cycles + 1 },
+                })),
+                emit(({ context }): SyncEmitted => ({ type: 'synced', at: context.lastSyncedAt, cycles: context.metrics.cycles })),
+              ],
+              always: [
+                // Triggers that arrived during the cycle coalesce into exactly one more cycle, lock still held.
+                {
+                  guard: 'canSyncNow',
+                  target: 'pushing',
+                  actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, cycle: context.cycle + 1 })),
+                },
+                { target: '#sync.lifecycle.idle' },
+              ],
+            },
+          },
         },
-        cycleDone: {
-          entry: [
-            assign(({ context }) => ({ consecutiveFailures: 0, lastError: null, completedCycle: context.cycle, metrics: { ...context.metrics, cycles: context.metrics.cycles + 1 } })),
-            emit(({ context }): SyncEmitted => ({ type: 'synced', at: context.lastSyncedAt, cycles: context.metrics.cycles })),
-          ],
+        reconnecting: {
+          entry: 'emitFailed',
           always: [
-            // Triggers that arrived during the cycle coalesce into exactly one more cycle, lock still held.
-            { guard: 'canSyncNow', target: 'pushing', actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, cycle: context.cycle + 1 })) },
-            { target: '#sync.lifecycle.idle' },
+            { guard: 'isOffline', target: 'offline' },
+            { guard: 'notLeader', target: 'idle' },
           ],
+          on: {
+            OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+            LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
+            FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
+          },
+          initial: 'waiting',
+          states: {
+            waiting: {
+              after: { backoff: 'probing' },
+              on: { SYNC: { target: 'probing', actions: 'requestSync' } },
+            },
+            probing: {
+              invoke: {
+                id: 'probe',
+                src: 'probe',
+                onDone: { target: '#sync.lifecycle.syncing' },
+                onError: [
+                  { guard: 'failureIsAuth', target: '#sync.lifecycle.error', actions: 'recordAuthFailure' },
+                  { target: 'waiting', actions: 'recordRetryableFailure' },
+                ],
+              },
+            },
+          },
         },
-      },
-    },
-    reconnecting: {
-      entry: 'emitFailed',
-      always: [
-        { guard: 'isOffline', target: 'offline' },
-        { guard: 'notLeader', target: 'idle' },
-      ],
-      on: {
-        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
-        LEADER: { guard: 'becameFollower', target: 'idle', actions: assign({ isLeader: false }) },
-        FAIL: { target: 'error', actions: assign({ lastError: ({ event }) => event.error, errorReason: 'local' as const }) },
-      },
-      initial: 'waiting',
-      states: {
-        waiting: {
-          after: { backoff: 'probing' },
-          on: { SYNC: { target: 'probing', actions: 'requestSync' } },
-        },
-        probing: {
-          invoke: {
-            id: 'probe',
-            src: 'probe',
-            onDone: { target: '#sync.lifecycle.syncing' },
-            onError: [
-              { guard: 'failureIsAuth', target: '#sync.lifecycle.error', actions: 'recordAuthFailure' },
-              { target: 'waiting', actions: 'recordRetryableFailure' },
+        offline: {
+          entry: assign({ progress: null }),
+          on: {
+            ONLINE: [
+              { guard: 'notLeader', target: 'idle', actions: assign({ online: true }) },
+              { target: 'reconnecting', actions: assign({ online: true, consecutiveFailures: 0 }) },
             ],
           },
         },
-      },
-    },
-    offline: {
-      entry: assign({ progress: null }),
-      on: {
-        ONLINE: [
-          { guard: 'notLeader', target: 'idle', actions: assign({ online: true }) },
-          { target: 'reconnecting', actions: assign({ online: true, consecutiveFailures: 0 }) },
-        ],
-      },
-    },
-    error: {
-      entry: 'emitFailed',
-      on: {
-        RETRY: [
-          { guard: 'isOffline', target: 'offline', actions: 'clearError' },
-          { target: 'reconnecting', actions: 'clearError' },
-        ],
-        RESET: { target: 'idle', actions: 'clearError' },
-        SET_TOKEN: { guard: 'errorIsAuth', target: 'reconnecting', actions: 'clearError' },
-        OFFLINE: { target: 'offline', actions: assign({ online: false }) },
-      },
-      initial: 'deciding',
-      states: {
-        deciding: {
-          always: [{ guard: 'errorIsAuth', target: 'refreshingToken' }, { target: 'stuck' }],
-        },
-        // After a 401 the token source is asked once more: a different token leaves the error by itself.
-        refreshingToken: {
-          invoke: {
-            id: 'refreshToken',
-            src: 'refreshToken',
-            onDone: [{ guard: 'tokenChanged', target: '#sync.lifecycle.reconnecting', actions: 'clearError' }, { target: 'stuck' }],
-            onError: { target: 'stuck' },
+        error: {
+          entry: 'emitFailed',
+          on: {
+            RETRY: [
+              { guard: 'isOffline', target: 'offline', actions: 'clearError' },
+              { target: 'reconnecting', actions: 'clearError' },
+            ],
+            RESET: { target: 'idle', actions: 'clearError' },
+            SET_TOKEN: { guard: 'errorIsAuth', target: 'reconnecting', actions: 'clearError' },
+            OFFLINE: { target: 'offline', actions: assign({ online: false }) },
+          },
+          initial: 'deciding',
+          states: {
+            deciding: {
+              always: [{ guard: 'errorIsAuth', target: 'refreshingToken' }, { target: 'stuck' }],
+            },
+            // After a 401 the token source is asked once more: a different token leaves the error by itself.
+            refreshingToken: {
+              invoke: {
+                id: 'refreshToken',
+                src: 'refreshToken',
+                onDone: [{ guard: 'tokenChanged', target: '#sync.lifecycle.reconnecting', actions: 'clearError' }, { target: 'stuck' }],
+                onError: { target: 'stuck' },
+              },
+            },
+            // Waits for the app: RETRY, RESET, or a new token (SET_TOKEN).
+            stuck: {},
           },
         },
-        // Waits for the app: RETRY, RESET, or a new token (SET_TOKEN).
-        stuck: {},
       },
-    },
-  },
     },
     live: {
       initial: 'off',
@@ -617,7 +672,10 @@ export const syncMachine = setup({
             'LIVE.CLOSED': { target: 'waiting', actions: assign({ liveAttempt: 1, liveAuthFailed: false }) },
             'LIVE.FAILED': {
               target: 'waiting',
-              actions: assign(({ context, event }) => ({ liveAttempt: context.liveAttempt + 1, liveAuthFailed: event.type === 'LIVE.FAILED' && isAuthFailure(event.error) })),
+              actions: assign(({ context, event }) => ({
+                liveAttempt: context.liveAttempt + 1,
+                liveAuthFailed: event.type === 'LIVE.FAILED' && isAuthFailure(event.error),
+              })),
             },
           },
         },

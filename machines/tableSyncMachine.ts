@@ -71,8 +71,19 @@ export const tableSyncMachine = setup({
   },
   // What the parent hears (named, so a traversal without a parent can silence them).
   actions: {
-    reportProgress: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.PROGRESS', table: context.table, processed: context.processed, total: context.total })),
-    reportDone: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.DONE', table: context.table, cursor: context.cursor, processed: context.processed, bytes: context.bytes, at: context.lastAppliedAt })),
+    reportProgress: sendParent(
+      ({ context }): TableSyncParentEvent => ({ type: 'TABLE.PROGRESS', table: context.table, processed: context.processed, total: context.total }),
+    ),
+    reportDone: sendParent(
+      ({ context }): TableSyncParentEvent => ({
+        type: 'TABLE.DONE',
+        table: context.table,
+        cursor: context.cursor,
+        processed: context.processed,
+        bytes: context.bytes,
+        at: context.lastAppliedAt,
+      }),
+    ),
     reportFailed: sendParent(({ context }): TableSyncParentEvent => ({ type: 'TABLE.FAILED', table: context.table, error: context.error! })),
   },
   guards: {

@@ -35,7 +35,12 @@ try {
   failed = true;
   console.error((error as Error).message);
 }
-const mix = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
-console.log(`[fuzz:server] ${failed ? 'FAILED' : 'passed'} in ${((performance.now() - started) / 1000).toFixed(1)} s; statuses ${mix}; server errors logged: ${errors.length}; open streams ${server.stats().liveStreams}`);
+const mix = [...statuses.entries()]
+  .sort(([a], [b]) => a - b)
+  .map(([s, n]) => `${s}×${n}`)
+  .join(' ');
+console.log(
+  `[fuzz:server] ${failed ? 'FAILED' : 'passed'} in ${((performance.now() - started) / 1000).toFixed(1)} s; statuses ${mix}; server errors logged: ${errors.length}; open streams ${server.stats().liveStreams}`,
+);
 await server.close();
 process.exit(failed || errors.length > 0 ? 1 : 0);

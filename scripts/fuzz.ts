@@ -39,11 +39,14 @@ try {
       mix[schedule.setup.table] += 1;
       if (schedule.setup.tabs) mix.tabs += 1;
       for (const step of schedule.steps) steps[step.t] = (steps[step.t] ?? 0) + 1;
-      if (done % 25 === 0 || done === runs) console.log(`[fuzz] ${done}/${runs} schedules, last one ${ms.toFixed(0)} ms (${report.writes} writes, ${report.opsSent} ops, ${report.faults} faults)`);
+      if (done % 25 === 0 || done === runs)
+        console.log(`[fuzz] ${done}/${runs} schedules, last one ${ms.toFixed(0)} ms (${report.writes} writes, ${report.opsSent} ops, ${report.faults} faults)`);
     },
   });
   const seconds = (performance.now() - started) / 1000;
-  console.log(`[fuzz] passed: ${done} schedules, ${writes} writes in ${seconds.toFixed(0)} s (${(seconds / done).toFixed(2)} s each); tables ${JSON.stringify(mix)}; steps ${JSON.stringify(steps)}`);
+  console.log(
+    `[fuzz] passed: ${done} schedules, ${writes} writes in ${seconds.toFixed(0)} s (${(seconds / done).toFixed(2)} s each); tables ${JSON.stringify(mix)}; steps ${JSON.stringify(steps)}`,
+  );
 } catch (error) {
   console.error(`[fuzz] FAILED after ${done} schedules (seed ${seed}): replay with CHARTSYNC_SEED=${seed} npm run fuzz -- --seeds ${runs}`);
   console.error(error instanceof Error ? error.message : error);

@@ -39,7 +39,8 @@ const WRITERS = flag('writers', 50);
 const ENGINES = flag('engines', 20);
 const ORGS = 10;
 
-const token = (org: string, user: string) => new SignJWT({ org, role: 'worker' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('2h').sign(new TextEncoder().encode(SECRET));
+const token = (org: string, user: string) =>
+  new SignJWT({ org, role: 'worker' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('2h').sign(new TextEncoder().encode(SECRET));
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -80,7 +81,10 @@ function connectionInodes(pid: number, port: number): Set<string> {
 
 /** Starts `chartsync-server` (the CLI) as its own process, as deployed. */
 async function startServerProcess(port: number, env: Record<string, string>, dataDir: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', String(port), '--data', dataDir], { env: { ...process.env, JWT_SECRET: SECRET, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', String(port), '--data', dataDir], {
+    env: { ...process.env, JWT_SECRET: SECRET, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -134,7 +138,10 @@ function openStream(url: string, jwt: string, onPoke: (seq: number) => void, onE
         buffer += chunk;
         let cut: number;
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data:'));
+          const data = buffer
+            .slice(0, cut)
+            .split('\n')
+            .find((l) => l.startsWith('data:'));
           buffer = buffer.slice(cut + 2);
           if (!data) continue;
           const event = JSON.parse(data.slice(5)) as { type: string; cursor?: string };
@@ -176,10 +183,15 @@ async function phaseOne(): Promise<boolean> {
       Array.from({ length: STREAMS }, async (_, i) => {
         const log = { org: i % ORGS, seqs: [] as number[], times: [] as number[] };
         seen.push(log);
-        return openStream(server.url, await token(orgs[i % ORGS]!, `reader-${i}`), (seq) => {
-          log.seqs.push(seq);
-          log.times.push(performance.now());
-        }, (why) => errors.push(why));
+        return openStream(
+          server.url,
+          await token(orgs[i % ORGS]!, `reader-${i}`),
+          (seq) => {
+            log.seqs.push(seq);
+            log.times.push(performance.now());
+          },
+          (why) => errors.push(why),
+        );
       }),
     );
     await Promise.all(streams.map((s) => s.opened));
@@ -200,7 +212,20 @@ async function phaseOne(): Promise<boolean> {
             const res = await fetch(`${server.url}/sync/push`, {
               method: 'POST',
               headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: `writer-${w}`, ops: [{ opId: `w${w}-${n}-${Math.random().toString(36).slice(2)}`, table: 'tasks', rowId, kind: 'create', at: Date.now(), patch: { id: rowId, title: `write ${n}`, by: w } }] }),
+              body: JSON.stringify({
+                protocol: PROTOCOL_VERSION,
+                deviceId: `writer-${w}`,
+                ops: [
+                  {
+                    opId: `w${w}-${n}-${Math.random().toString(36).slice(2)}`,
+                    table: 'tasks',
+                    rowId,
+                    kind: 'create',
+                    at: Date.now(),
+                    patch: { id: rowId, title: `write ${n}`, by: w },
+                  },
+                ],
+              }),
             });
             if (!res.ok) {
               errors.push(`push answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
@@ -246,8 +271,12 @@ async function phaseOne(): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 6000));
     const after = { rss: server.rssMb(), fds: server.fds() };
     console.log(`[load] ${pushes} pushes in ${SECONDS} s: ${(pushes / SECONDS).toFixed(0)} pushes/s by ${WRITERS} writers`);
-    console.log(`[load] poke fan-out (push request → last of ${STREAMS / ORGS} streams of the org): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms over ${latencies.length} pushes`);
-    console.log(`[load] server RSS: idle ${before.rss.toFixed(0)} MB, ${STREAMS} streams ${withStreams.rss.toFixed(0)} MB, peak under load ${peakRss.toFixed(0)} MB, after ${after.rss.toFixed(0)} MB`);
+    console.log(
+      `[load] poke fan-out (push request → last of ${STREAMS / ORGS} streams of the org): p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms over ${latencies.length} pushes`,
+    );
+    console.log(
+      `[load] server RSS: idle ${before.rss.toFixed(0)} MB, ${STREAMS} streams ${withStreams.rss.toFixed(0)} MB, peak under load ${peakRss.toFixed(0)} MB, after ${after.rss.toFixed(0)} MB`,
+    );
     console.log(`[load] server's open client connections: before ${before.fds}, with streams ${withStreams.fds}, after ${after.fds}`);
     if (after.fds > before.fds + 5) errors.push(`open client connections grew from ${before.fds} to ${after.fds}: streams leaked`);
   } finally {
@@ -262,7 +291,10 @@ async function phaseOne(): Promise<boolean> {
 async function phaseTwo(databaseUrl: string): Promise<boolean> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chartsync-load2-'));
   const ports = [await freePort(), await freePort()];
-  let servers = [await startServerProcess(ports[0]!, { DATABASE_URL: databaseUrl }, dataDir), await startServerProcess(ports[1]!, { DATABASE_URL: databaseUrl }, dataDir)];
+  let servers = [
+    await startServerProcess(ports[0]!, { DATABASE_URL: databaseUrl }, dataDir),
+    await startServerProcess(ports[1]!, { DATABASE_URL: databaseUrl }, dataDir),
+  ];
   const org = `load2-${Date.now().toString(36)}`;
   const errors: string[] = [];
   const engines: SyncEngine[] = [];
@@ -321,7 +353,8 @@ async function phaseTwo(databaseUrl: string): Promise<boolean> {
     await killer;
     if (!killed) errors.push('the kill never happened');
     console.log(`[load] phase 2: ${writes} local writes by ${ENGINES} engines in ${seconds} s; settling`);
-    for (let round = 0; round < 3; round++) await Promise.all(engines.map((e) => e.sync({ timeoutMs: 30_000 }).catch((error: Error) => errors.push(`sync failed: ${error.message}`))));
+    for (let round = 0; round < 3; round++)
+      await Promise.all(engines.map((e) => e.sync({ timeoutMs: 30_000 }).catch((error: Error) => errors.push(`sync failed: ${error.message}`))));
     // The server, as a fresh client sees it.
     const jwt = await token(org, 'checker');
     const serverRows = new Map<string, Record<string, unknown>>();
@@ -333,7 +366,8 @@ async function phaseTwo(databaseUrl: string): Promise<boolean> {
       cursor = page.cursor;
       if (!page.hasMore) break;
     }
-    for (const [id, title] of lastWrite) if (serverRows.get(id)?.title !== title) errors.push(`lost write: ${id} should be "${title}", server has ${JSON.stringify(serverRows.get(id)?.title)}`);
+    for (const [id, title] of lastWrite)
+      if (serverRows.get(id)?.title !== title) errors.push(`lost write: ${id} should be "${title}", server has ${JSON.stringify(serverRows.get(id)?.title)}`);
     if (serverRows.size !== lastWrite.size) errors.push(`server has ${serverRows.size} rows, the engines wrote ${lastWrite.size}`);
     let diverged = 0;
     for (const engine of engines) {
@@ -342,7 +376,9 @@ async function phaseTwo(databaseUrl: string): Promise<boolean> {
       if (!same) diverged += 1;
     }
     if (diverged) errors.push(`${diverged} of ${ENGINES} replicas differ from the server`);
-    console.log(`[load] phase 2: ${lastWrite.size} rows; every write on the server: ${errors.every((e) => !e.startsWith('lost'))}; replicas equal to the server: ${ENGINES - diverged}/${ENGINES}`);
+    console.log(
+      `[load] phase 2: ${lastWrite.size} rows; every write on the server: ${errors.every((e) => !e.startsWith('lost'))}; replicas equal to the server: ${ENGINES - diverged}/${ENGINES}`,
+    );
   } finally {
     await Promise.all(engines.map((e) => e.stop().catch(() => undefined)));
     for (const s of servers) s.child.kill('SIGTERM');

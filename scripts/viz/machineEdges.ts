@@ -48,7 +48,14 @@ export function machineEdges(machine: AnyStateMachine): MachineEdge[] {
     for (const list of lists) {
       for (const t of list) {
         const targets = (t.target as AnyStateNode[] | undefined)?.map((n) => n.id) ?? [];
-        edges.push({ key: transitionKey(t), source: node.id, targets: targets.length ? targets : [node.id], event: t.eventType === '' ? 'always' : t.eventType, guard: guardName(t), targetless: targets.length === 0 });
+        edges.push({
+          key: transitionKey(t),
+          source: node.id,
+          targets: targets.length ? targets : [node.id],
+          event: t.eventType === '' ? 'always' : t.eventType,
+          guard: guardName(t),
+          targetless: targets.length === 0,
+        });
       }
     }
   }

@@ -13,7 +13,10 @@ export function createLiveStreamActor(deps: { transport: Transport }) {
   return fromCallback<SyncEvent>(({ sendBack }) => {
     const controller = new AbortController();
     deps.transport
-      .stream({ onOpen: () => sendBack({ type: 'LIVE.OPENED' }), onEvent: (event) => event.type === 'poke' && sendBack({ type: 'LIVE.POKE' }) }, controller.signal)
+      .stream(
+        { onOpen: () => sendBack({ type: 'LIVE.OPENED' }), onEvent: (event) => event.type === 'poke' && sendBack({ type: 'LIVE.POKE' }) },
+        controller.signal,
+      )
       .then(
         () => controller.signal.aborted || sendBack({ type: 'LIVE.CLOSED' }),
         (error: unknown) => controller.signal.aborted || sendBack({ type: 'LIVE.FAILED', error: toFailure(error) }),

@@ -26,7 +26,13 @@ export function createPullActors(deps: PullDeps) {
   return {
     fetchPage: fromPromise<TablePage, { table: string; cursor: string | null; initial: boolean }>(async ({ input, signal }) => {
       const { response, bytes } = await deps.transport.pull({ cursor: input.cursor, tables: [input.table], limit: deps.pageSize ?? 1000 }, signal);
-      return { rows: response.changes.map((change) => change.row), cursor: response.cursor, hasMore: response.hasMore, ...(response.remaining !== undefined ? { remaining: response.remaining } : {}), bytes };
+      return {
+        rows: response.changes.map((change) => change.row),
+        cursor: response.cursor,
+        hasMore: response.hasMore,
+        ...(response.remaining !== undefined ? { remaining: response.remaining } : {}),
+        bytes,
+      };
     }),
     applyPage: fromPromise<AppliedPage, { table: string; page: TablePage; initial: boolean }>(async ({ input }) => {
       await deps.store.applyRemote(input.table, input.page.rows as Rows, input.page.cursor, { complete: input.initial && !input.page.hasMore });

@@ -20,7 +20,19 @@ export interface PushBatchDeps {
 
 function toWire(op: OutboxEntry): WireOp {
   const { opId, table, rowId, kind, patch, row, base, at, fieldAt, putAt, writes } = op;
-  return { opId, table, rowId, kind, ...(patch ? { patch } : {}), ...(row && kind === 'update' ? { row } : {}), ...(base ? { base } : {}), at, ...(fieldAt ? { fieldAt } : {}), ...(putAt !== undefined && kind === 'create' ? { putAt } : {}), ...(writes && writes > 1 ? { writes } : {}) } as WireOp;
+  return {
+    opId,
+    table,
+    rowId,
+    kind,
+    ...(patch ? { patch } : {}),
+    ...(row && kind === 'update' ? { row } : {}),
+    ...(base ? { base } : {}),
+    at,
+    ...(fieldAt ? { fieldAt } : {}),
+    ...(putAt !== undefined && kind === 'create' ? { putAt } : {}),
+    ...(writes && writes > 1 ? { writes } : {}),
+  } as WireOp;
 }
 
 /**
@@ -45,7 +57,10 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     let bytes: number;
     try {
       const cursor = furthestCursor(Object.values(await store.meta.cursors()));
-      ({ response, bytes } = await transport.push({ protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(cursor ? { cursor } : {}), ops: batch.map(toWire) }, signal));
+      ({ response, bytes } = await transport.push(
+        { protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(cursor ? { cursor } : {}), ops: batch.map(toWire) },
+        signal,
+      ));
     } catch (error) {
       await handleFailure(error, batch, token);
       if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0 };

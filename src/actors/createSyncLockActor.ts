@@ -23,7 +23,10 @@ export function createSyncLockActor({ lock, store }: { lock: SyncLock; store: Lo
       } catch (error) {
         if (controller.signal.aborted) return;
         const e = error as { code?: string; message?: string };
-        sendBack({ type: 'LOCK.FAILED', error: { code: e.code === 'STALE_LOCK' ? 'STALE_LOCK' : 'UNKNOWN', message: `Could not take the sync lock: ${e.message ?? String(error)}` } });
+        sendBack({
+          type: 'LOCK.FAILED',
+          error: { code: e.code === 'STALE_LOCK' ? 'STALE_LOCK' : 'UNKNOWN', message: `Could not take the sync lock: ${e.message ?? String(error)}` },
+        });
       }
     })();
     return () => {

@@ -18,7 +18,13 @@ export interface PersistEngineStateOptions {
 }
 
 function stateOf(context: SyncContext, savedAt: number): PersistedEngineState {
-  return { metrics: context.metrics, lastSyncByTable: context.lastSyncByTable, lastSyncedAt: context.lastSyncedAt, consecutiveFailures: context.consecutiveFailures, savedAt };
+  return {
+    metrics: context.metrics,
+    lastSyncByTable: context.lastSyncByTable,
+    lastSyncedAt: context.lastSyncedAt,
+    consecutiveFailures: context.consecutiveFailures,
+    savedAt,
+  };
 }
 
 /**
@@ -45,7 +51,10 @@ export function persistEngineState(options: PersistEngineStateOptions): () => Pr
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => void save(), debounceMs);
   });
-  const unwatch = watchEnvironment({ hidden: () => void save() }, { ...(options.target !== undefined ? { target: options.target } : {}), ...(options.visibility ? { visibility: options.visibility } : {}) });
+  const unwatch = watchEnvironment(
+    { hidden: () => void save() },
+    { ...(options.target !== undefined ? { target: options.target } : {}), ...(options.visibility ? { visibility: options.visibility } : {}) },
+  );
   return async () => {
     subscription.unsubscribe();
     unwatch();

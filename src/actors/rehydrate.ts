@@ -31,7 +31,11 @@ export function createRehydrateActor({ store, lock }: RehydrateDeps) {
         await handle.release();
       }
     }
-    const [needsInitial, cursors, saved] = await Promise.all([store.meta.needingInitial(), store.meta.cursors(), store.meta.loadSnapshot<PersistedEngineState>()]);
+    const [needsInitial, cursors, saved] = await Promise.all([
+      store.meta.needingInitial(),
+      store.meta.cursors(),
+      store.meta.loadSnapshot<PersistedEngineState>(),
+    ]);
     const { savedAt: _savedAt, ...restored } = saved ?? {};
     return { needsInitial, cursors, restored };
   });

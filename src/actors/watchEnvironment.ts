@@ -25,7 +25,12 @@ export interface EnvironmentSource {
  * calls the handlers given. Returns a function that stops listening.
  */
 export function watchEnvironment(handlers: EnvironmentHandlers, source: EnvironmentSource = {}): () => void {
-  const t = source.target === undefined ? ((globalThis as { addEventListener?: unknown }).addEventListener ? (globalThis as unknown as EnvironmentTarget) : null) : source.target;
+  const t =
+    source.target === undefined
+      ? (globalThis as { addEventListener?: unknown }).addEventListener
+        ? (globalThis as unknown as EnvironmentTarget)
+        : null
+      : source.target;
   if (!t) return () => undefined;
   const doc = (globalThis as { document?: EnvironmentTarget & { visibilityState?: string } }).document;
   const visibility = source.visibility ?? (() => doc?.visibilityState);

@@ -1,6 +1,10 @@
 /** The part of the Web Locks API (navigator.locks) the sync lock uses. */
 export interface LockManagerLike {
-  request(name: string, options: { ifAvailable?: boolean; steal?: boolean; mode?: 'exclusive' | 'shared' }, callback: (lock: unknown) => Promise<unknown> | unknown): Promise<unknown>;
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; steal?: boolean; mode?: 'exclusive' | 'shared' },
+    callback: (lock: unknown) => Promise<unknown> | unknown,
+  ): Promise<unknown>;
 }
 
 /** navigator.locks where the environment has it (browsers, happy-dom), else null (Node, jsdom). */

@@ -47,7 +47,13 @@ function Conflict({ conflict, resolve }: { conflict: ConflictRecord; resolve: (i
               {(['local', 'remote'] as const).map((side) => (
                 <td key={side}>
                   <label>
-                    <input type="radio" name={`${conflict.id}-${field}`} aria-label={`Use ${side === 'local' ? 'mine' : 'theirs'} for ${field}`} checked={(pick[field] ?? 'remote') === side} onChange={() => setPick({ ...pick, [field]: side })} />{' '}
+                    <input
+                      type="radio"
+                      name={`${conflict.id}-${field}`}
+                      aria-label={`Use ${side === 'local' ? 'mine' : 'theirs'} for ${field}`}
+                      checked={(pick[field] ?? 'remote') === side}
+                      onChange={() => setPick({ ...pick, [field]: side })}
+                    />{' '}
                     {JSON.stringify((side === 'local' ? conflict.local : conflict.remote)?.[field] ?? null)}
                   </label>
                 </td>

@@ -10,8 +10,10 @@ export function DeadLetterPanel() {
       <ul>
         {deadLetters.map((d) => (
           <li key={d.id}>
-            {d.op.kind} {d.op.table}/{d.op.rowId}: {d.reason}{' '}
-            <button onClick={() => void retry(d.id!)}>Retry</button> <button className="secondary" onClick={() => void discard(d.id!)}>Discard</button>
+            {d.op.kind} {d.op.table}/{d.op.rowId}: {d.reason} <button onClick={() => void retry(d.id!)}>Retry</button>{' '}
+            <button className="secondary" onClick={() => void discard(d.id!)}>
+              Discard
+            </button>
           </li>
         ))}
       </ul>

@@ -25,15 +25,33 @@ export function TaskCard({ task }: { task: Task }) {
 
   return (
     <article className="card" role="listitem" aria-label={task.title}>
-      <input type="text" aria-label={`Title of ${task.title}`} value={title} onChange={(e) => setTitle(e.target.value)} onBlur={() => title !== task.title && save({ title })} />
-      <textarea aria-label={`Description of ${task.title}`} rows={2} value={description} onChange={(e) => setDescription(e.target.value)} onBlur={() => description !== task.description && save({ description })} />
+      <input
+        type="text"
+        aria-label={`Title of ${task.title}`}
+        value={title}
+        onChange={(e) => setTitle(e.target.value)}
+        onBlur={() => title !== task.title && save({ title })}
+      />
+      <textarea
+        aria-label={`Description of ${task.title}`}
+        rows={2}
+        value={description}
+        onChange={(e) => setDescription(e.target.value)}
+        onBlur={() => description !== task.description && save({ description })}
+      />
       <div className="row">
         <select aria-label={`Status of ${task.title}`} value={task.status} onChange={(e) => save({ status: e.target.value })}>
           <option value="todo">todo</option>
           <option value="doing">doing</option>
           <option value="done">done</option>
         </select>
-        <input type="text" aria-label={`Assignee of ${task.title}`} defaultValue={task.assignee} key={task.assignee} onBlur={(e) => e.target.value !== task.assignee && save({ assignee: e.target.value })} />
+        <input
+          type="text"
+          aria-label={`Assignee of ${task.title}`}
+          defaultValue={task.assignee}
+          key={task.assignee}
+          onBlur={(e) => e.target.value !== task.assignee && save({ assignee: e.target.value })}
+        />
       </div>
       <input
         type="text"
@@ -42,7 +60,10 @@ export function TaskCard({ task }: { task: Task }) {
         value={tags}
         onChange={(e) => setTags(e.target.value)}
         onBlur={() => {
-          const next = tags.split(',').map((t) => t.trim()).filter(Boolean);
+          const next = tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean);
           if (next.join(',') !== task.tags.join(',')) save({ tags: next });
         }}
       />

@@ -11,7 +11,11 @@ const server = params.get('server') ?? (import.meta.env.VITE_SYNC_URL as string 
 
 // Dev tokens come from the server's --dev route: fine for a demo, never for production.
 async function devToken(): Promise<string> {
-  const response = await fetch(`${server}/auth/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, org, role }) });
+  const response = await fetch(`${server}/auth/dev-token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, org, role }),
+  });
   if (!response.ok) throw new Error(`The sync server at ${server} gave no dev token (${response.status}): start it with npm start.`);
   return ((await response.json()) as { token: string }).token;
 }

@@ -24,15 +24,32 @@ export function afterRehydration(actor: SyncActorRef): Promise<void> {
  * Rejects when the chart lands in `error` or `offline`, or after `timeoutMs`.
  */
 export async function waitForCycle(actor: SyncActorRef, target: number, timeoutMs: number): Promise<void> {
-  const limit = deadline(timeoutMs, () => new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms (status ${topStateOf(actor.getSnapshot().value)}); your writes are safe in the outbox and will sync later.`));
+  const limit = deadline(
+    timeoutMs,
+    () =>
+      new ChartsyncError(
+        'TIMEOUT',
+        `sync() did not finish within ${timeoutMs} ms (status ${topStateOf(actor.getSnapshot().value)}); your writes are safe in the outbox and will sync later.`,
+      ),
+  );
   let sub: { unsubscribe(): void } | undefined;
   const outcome = new Promise<void>((resolve, reject) => {
     const check = () => {
       const snapshot = actor.getSnapshot();
       const status = topStateOf(snapshot.value);
       if (snapshot.context.completedCycle >= target) return resolve();
-      if (status === 'error') return reject(new ChartsyncError(snapshot.context.errorReason === 'auth' ? 'AUTH' : 'SERVER', `sync() failed: ${snapshot.context.lastError?.message ?? 'unknown error'}`, { context: { reason: snapshot.context.errorReason } }));
-      if (status === 'offline') return reject(new ChartsyncError('NETWORK', 'sync() cannot finish while offline; your writes are safe in the outbox and will sync when the connection is back.'));
+      if (status === 'error')
+        return reject(
+          new ChartsyncError(
+            snapshot.context.errorReason === 'auth' ? 'AUTH' : 'SERVER',
+            `sync() failed: ${snapshot.context.lastError?.message ?? 'unknown error'}`,
+            { context: { reason: snapshot.context.errorReason } },
+          ),
+        );
+      if (status === 'offline')
+        return reject(
+          new ChartsyncError('NETWORK', 'sync() cannot finish while offline; your writes are safe in the outbox and will sync when the connection is back.'),
+        );
     };
     sub = actor.subscribe(check);
     check();
@@ -63,7 +80,11 @@ export interface FollowerSyncDeps {
  */
 export async function waitForFollowerSync(deps: FollowerSyncDeps, timeoutMs: number): Promise<void> {
   const started = Date.now();
-  const limit = deadline(timeoutMs, () => new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms: no leader tab has synced since; this tab's writes are safe in the outbox.`));
+  const limit = deadline(
+    timeoutMs,
+    () =>
+      new ChartsyncError('TIMEOUT', `sync() did not finish within ${timeoutMs} ms: no leader tab has synced since; this tab's writes are safe in the outbox.`),
+  );
   const cleanups: Array<() => void> = [limit.cancel];
   try {
     const outcome = new Promise<'done' | 'leader'>((resolve, reject) => {

@@ -67,13 +67,18 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     token: async () => (lastToken = typeof token === 'function' ? await token() : token),
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-    onRequest: (outcome) => running?.actor.system.get('connection')?.send(outcome.ok ? { type: 'REQUEST.OK', latencyMs: outcome.latencyMs } : { type: 'REQUEST.FAILED' }),
+    onRequest: (outcome) =>
+      running?.actor.system.get('connection')?.send(outcome.ok ? { type: 'REQUEST.OK', latencyMs: outcome.latencyMs } : { type: 'REQUEST.FAILED' }),
   });
   const requestSync = () => running?.actor.send({ type: 'SYNC', reason: 'manual' });
 
   async function doStart(): Promise<void> {
     const indexedDB = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    if (!indexedDB) throw new ChartsyncError('CONFIG', 'No IndexedDB here: chartsync stores every write in IndexedDB. In Node or tests, pass options.indexedDB (and IDBKeyRange), e.g. from fake-indexeddb.');
+    if (!indexedDB)
+      throw new ChartsyncError(
+        'CONFIG',
+        'No IndexedDB here: chartsync stores every write in IndexedDB. In Node or tests, pass options.indexedDB (and IDBKeyRange), e.g. from fake-indexeddb.',
+      );
     const cleanups: Running['cleanups'] = [];
     const store = await openLocalStore({
       ...options,
@@ -82,7 +87,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       ...(options.retry ? { retry: options.retry } : {}),
       onWrite: () => running?.actor.send({ type: 'WRITE' }),
     });
-    const lock = createSyncLock({ db, ownerId: tabId, leaseMs: options.lockLeaseMs ?? 10_000, ...(options.locks !== undefined ? { locks: options.locks } : {}) });
+    const lock = createSyncLock({
+      db,
+      ownerId: tabId,
+      leaseMs: options.lockLeaseMs ?? 10_000,
+      ...(options.locks !== undefined ? { locks: options.locks } : {}),
+    });
     const election = createLeaderElection({
       db,
       tabId,
@@ -108,7 +118,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           onConflicts: (records) => records.forEach((r) => emitter.emit('conflict', r)),
           onDeadLetters: (letters) => letters.forEach((l) => emitter.emit('deadletter', l)),
         }),
-        probe: createProbeActor({ transport, onStatus: (status) => localHash && void localHash.then((hash) => (policiesMismatch = hash !== status.policiesHash)) }),
+        probe: createProbeActor({
+          transport,
+          onStatus: (status) => localHash && void localHash.then((hash) => (policiesMismatch = hash !== status.policiesHash)),
+        }),
         refreshToken: createRefreshTokenActor({ token: () => token, refused: () => lastToken }),
         liveStream: createLiveStreamActor({ transport }),
         environment: createEnvironmentActor({ ...(options.window !== undefined ? { window: options.window } : {}), forcedOffline: () => forcedOffline }),
@@ -125,7 +138,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         online,
         isLeader: election.isLeader,
         live: options.live !== false,
-        config: { ...options.backoff, ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}), ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}) },
+        config: {
+          ...options.backoff,
+          ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
+          ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+        },
       },
       inspect: (event) => {
         const inspector = options.inspect;
@@ -155,7 +172,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       emitter.emit('synced', { at: event.at, cycles: event.cycles });
       election.announceSynced();
     });
-    cleanups.push(() => statusSub.unsubscribe(), () => syncedSub.unsubscribe());
+    cleanups.push(
+      () => statusSub.unsubscribe(),
+      () => syncedSub.unsubscribe(),
+    );
     running = { store, actor, election, cleanups };
     actor.start();
     cleanups.push(persistEngineState({ actor, store }));
@@ -207,7 +227,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       if (!r) return;
       // Close the database first: whatever the dying actors try to release or save fails, as in a killed tab.
       db.close();
-      for (const cleanup of r.cleanups.splice(0)) void Promise.resolve().then(cleanup).catch(() => undefined);
+      for (const cleanup of r.cleanups.splice(0))
+        void Promise.resolve()
+          .then(cleanup)
+          .catch(() => undefined);
       r.actor.stop();
       running = undefined;
       starting = null;
@@ -305,8 +328,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
     async exportDebugLog() {
       const { store } = current();
-      const [diagnostics, pendingOps, conflicts, deadLetters] = await Promise.all([engine.diagnostics(), store.outbox.list(), store.conflicts.list(), store.deadLetters.list()]);
-      return JSON.stringify({ exportedAt: new Date().toISOString(), deviceId: store.deviceId, tabId, diagnostics, pendingOps, conflicts, deadLetters }, null, 2);
+      const [diagnostics, pendingOps, conflicts, deadLetters] = await Promise.all([
+        engine.diagnostics(),
+        store.outbox.list(),
+        store.conflicts.list(),
+        store.deadLetters.list(),
+      ]);
+      return JSON.stringify(
+        { exportedAt: new Date().toISOString(), deviceId: store.deviceId, tabId, diagnostics, pendingOps, conflicts, deadLetters },
+        null,
+        2,
+      );
     },
   };
   return engine;

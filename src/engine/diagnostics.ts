@@ -40,7 +40,12 @@ export async function collectDiagnostics(from: DiagnosticsSources): Promise<Engi
     isLeader: c.isLeader,
     connection: connection?.context ? { quality: connection.context.quality, latencyMs: connection.context.latencyMs } : null,
     tables,
-    queue: { pending: ops.filter((o) => o.state === 'pending').length, inflight: ops.filter((o) => o.state === 'inflight').length, deadLetters: deadLetters.length, conflicts: conflicts.length },
+    queue: {
+      pending: ops.filter((o) => o.state === 'pending').length,
+      inflight: ops.filter((o) => o.state === 'inflight').length,
+      deadLetters: deadLetters.length,
+      conflicts: conflicts.length,
+    },
     metrics: c.metrics,
     progress: c.progress,
     lastSyncedAt: c.lastSyncedAt,

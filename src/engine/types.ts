@@ -101,7 +101,10 @@ export interface EngineDiagnostics {
   online: boolean;
   isLeader: boolean;
   connection: Pick<ConnectionContext, 'quality' | 'latencyMs'> | null;
-  tables: Record<string, { cursor: string | null; lastSyncedAt: number | null; needsInitial: boolean; pull: { state: unknown; processed: number; total: number | null } | null }>;
+  tables: Record<
+    string,
+    { cursor: string | null; lastSyncedAt: number | null; needsInitial: boolean; pull: { state: unknown; processed: number; total: number | null } | null }
+  >;
   queue: { pending: number; inflight: number; deadLetters: number; conflicts: number };
   metrics: SyncContext['metrics'];
   progress: SyncContext['progress'];

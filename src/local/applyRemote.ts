@@ -20,7 +20,14 @@ export interface ApplyRemoteOptions {
  * crash never leaves rows applied without the cursor or the cursor past rows not applied. Rows with
  * unsent local ops are rebased, not overwritten; tombstones delete.
  */
-export async function applyRemote(db: LocalDb, tables: Readonly<Record<string, string>>, table: string, rows: readonly WireRow[], cursor: string, options: ApplyRemoteOptions = {}): Promise<ApplyStats> {
+export async function applyRemote(
+  db: LocalDb,
+  tables: Readonly<Record<string, string>>,
+  table: string,
+  rows: readonly WireRow[],
+  cursor: string,
+  options: ApplyRemoteOptions = {},
+): Promise<ApplyStats> {
   if (!(table in tables)) {
     throw new ChartsyncError('UNKNOWN_TABLE', `Cannot apply server rows to unknown table "${table}": declare it in tables.`, { context: { table } });
   }

@@ -19,7 +19,14 @@ export interface ApplyStats {
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
  * Must run inside a transaction that covers the table, `_outbox` and `_tombstones`.
  */
-export async function applyServerRows(db: LocalDb, table: string, rows: readonly WireRow[], now: number, mode: ReconcileMode = 'pull', policy?: ConflictPolicy): Promise<ApplyStats> {
+export async function applyServerRows(
+  db: LocalDb,
+  table: string,
+  rows: readonly WireRow[],
+  now: number,
+  mode: ReconcileMode = 'pull',
+  policy?: ConflictPolicy,
+): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: 0, skipped: 0, rebased: 0 };
   if (rows.length === 0) return stats;
   const rowsTable = rowsOf(db, table);

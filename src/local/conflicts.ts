@@ -5,7 +5,7 @@ import type { WireRow } from '../protocol/schemas';
 import { applyOp } from '../core/outbox/applyOp';
 import { assertFence } from './fence';
 import { opsOfRows } from './opsOfRows';
-import type { ConflictRecord, LocalRow, } from './types';
+import type { ConflictRecord, LocalRow } from './types';
 import { type LocalDb, rowsOf } from './db';
 
 /**
@@ -14,7 +14,13 @@ import { type LocalDb, rowsOf } from './db';
  * `_conflicts`, and the local row shows the server's version at the server's `_v` — so the person's
  * resolution, written as a new op against that version, is seen as having seen it. One transaction.
  */
-export async function recordConflicts(db: LocalDb, tables: readonly string[], conflicts: ReadonlyArray<{ opId: string; row: WireRow }>, lockToken: number, now: number = Date.now()): Promise<ConflictRecord[]> {
+export async function recordConflicts(
+  db: LocalDb,
+  tables: readonly string[],
+  conflicts: ReadonlyArray<{ opId: string; row: WireRow }>,
+  lockToken: number,
+  now: number = Date.now(),
+): Promise<ConflictRecord[]> {
   const outbox = db._outbox;
   const tombstones = db._tombstones;
   return db.transaction('rw', [outbox, db._conflicts, tombstones, db._meta, ...tables.map((t) => db.table(t))], async () => {

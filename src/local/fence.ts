@@ -17,6 +17,10 @@ export async function currentFence(db: LocalDb): Promise<number> {
 export async function assertFence(db: LocalDb, token: number): Promise<void> {
   const fence = await currentFence(db);
   if (fence !== token) {
-    throw new ChartsyncError('STALE_LOCK', `The sync lock was taken over (fencing token ${token}, newest ${fence}): this tab must not push; it will sync again when it holds the lock.`, { context: { token, fence } });
+    throw new ChartsyncError(
+      'STALE_LOCK',
+      `The sync lock was taken over (fencing token ${token}, newest ${fence}): this tab must not push; it will sync again when it holds the lock.`,
+      { context: { token, fence } },
+    );
   }
 }

@@ -121,14 +121,26 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
     put: (table, row) => write(table, [{ kind: 'put', row }]),
     update: (table, id, patch) => write(table, [{ kind: 'update', id, patch }]),
     delete: (table, id) => write(table, [{ kind: 'delete', id }]),
-    bulkPut: (table, rows) => write(table, rows.map((row) => ({ kind: 'put', row }))),
-    bulkUpdate: (table, updates) => write(table, updates.map(({ id, patch }) => ({ kind: 'update', id, patch }))),
-    bulkDelete: (table, ids) => write(table, ids.map((id) => ({ kind: 'delete', id }))),
+    bulkPut: (table, rows) =>
+      write(
+        table,
+        rows.map((row) => ({ kind: 'put', row })),
+      ),
+    bulkUpdate: (table, updates) =>
+      write(
+        table,
+        updates.map(({ id, patch }) => ({ kind: 'update', id, patch })),
+      ),
+    bulkDelete: (table, ids) =>
+      write(
+        table,
+        ids.map((id) => ({ kind: 'delete', id })),
+      ),
     outbox: {
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
-      lastSeq: async () => ((await db._outbox.orderBy('seq').last())?.seq ?? 0),
+      lastSeq: async () => (await db._outbox.orderBy('seq').last())?.seq ?? 0,
       count: () => db._outbox.count(),
       list: () => db._outbox.orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
@@ -147,7 +159,12 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
       record: (conflicts, token) => recordConflicts(db, tables, conflicts, token, now()),
       remove: (id) => removeConflict(db, id),
     },
-    applyRemote: (table, rows, cursor, opts) => applyRemote(db, options.tables, table, rows, cursor, { now: now(), ...(options.conflicts?.[table] ? { policy: options.conflicts[table] } : {}), ...opts }),
+    applyRemote: (table, rows, cursor, opts) =>
+      applyRemote(db, options.tables, table, rows, cursor, {
+        now: now(),
+        ...(options.conflicts?.[table] ? { policy: options.conflicts[table] } : {}),
+        ...opts,
+      }),
     reset: () => resetStore(db, tables),
     meta: {
       cursors: async () => {
@@ -158,7 +175,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
         const entries = await db._meta.bulkGet(tables.map(META_KEYS.complete));
         return tables.filter((_, i) => entries[i]?.value !== true);
       },
-      loadSnapshot: <T,>() => getMeta<T>(db, META_KEYS.snapshot),
+      loadSnapshot: <T>() => getMeta<T>(db, META_KEYS.snapshot),
       saveSnapshot: (snapshot) => setMeta(db, META_KEYS.snapshot, snapshot),
     },
     close: () => db.close(),

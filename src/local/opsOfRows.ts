@@ -7,8 +7,15 @@ export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: 
   // Few rows: keyed lookups in one request; many rows: one range scan of the table's ops.
   const entries =
     ids.length <= 64
-      ? await outbox.where('[table+rowId]').anyOf(ids.map((id) => [table, id])).toArray()
-      : await outbox.where('[table+rowId]').between([table, ''], [table, '\uffff'], true, true).filter((op) => wanted.has(op.rowId)).toArray();
+      ? await outbox
+          .where('[table+rowId]')
+          .anyOf(ids.map((id) => [table, id]))
+          .toArray()
+      : await outbox
+          .where('[table+rowId]')
+          .between([table, ''], [table, '\uffff'], true, true)
+          .filter((op) => wanted.has(op.rowId))
+          .toArray();
   entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   const map = new Map<string, OutboxEntry[]>();
   for (const entry of entries) {
@@ -25,7 +32,11 @@ export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: 
  * real engines, answer index lookups far slower than key reads; writes and pulls touch many rows.) A row
  * whose pointer is absent, or points at an op no longer in the outbox, has no ops.
  */
-export async function opsByPointer(outbox: LocalDb['_outbox'], table: string, pointers: ReadonlyMap<string, number | undefined>): Promise<Map<string, OutboxEntry[]>> {
+export async function opsByPointer(
+  outbox: LocalDb['_outbox'],
+  table: string,
+  pointers: ReadonlyMap<string, number | undefined>,
+): Promise<Map<string, OutboxEntry[]>> {
   const withPointer = [...pointers].filter((entry): entry is [string, number] => entry[1] !== undefined);
   if (withPointer.length === 0) return new Map();
   const newest = await outbox.bulkGet(withPointer.map(([, seq]) => seq));

@@ -51,7 +51,14 @@ function dataOf(row: WireRow): JsonObject {
  *   both sides, in the row and in the op: a counter shows both increments, and the server, merging again
  *   against the new base, counts each once.
  */
-export function reconcileRow(table: string, local: LocalRow | undefined, tomb: Tombstone | undefined, server: WireRow, ops: readonly OutboxEntry[], options: ReconcileOptions): Reconciled {
+export function reconcileRow(
+  table: string,
+  local: LocalRow | undefined,
+  tomb: Tombstone | undefined,
+  server: WireRow,
+  ops: readonly OutboxEntry[],
+  options: ReconcileOptions,
+): Reconciled {
   const { now, mode = 'pull' } = options;
   const mine = local ?? tomb;
   if (mine && mine._v > 0 && (mode === 'ack' ? mine._v > server._v : mine._v >= server._v)) return UNCHANGED;
@@ -74,7 +81,8 @@ export function reconcileRow(table: string, local: LocalRow | undefined, tomb: T
     else data = data ? { ...data, ...applied.patch } : local ? (stripMeta(local) as JsonObject) : undefined;
   }
   const changedOps = refreshed.length ? { ops: refreshed } : {};
-  if (data === undefined) return { row: local ? null : undefined, tomb: { table, id: server.id, _v: server._v, deletedAt: tomb?.deletedAt ?? now }, rebased: true, ...changedOps };
+  if (data === undefined)
+    return { row: local ? null : undefined, tomb: { table, id: server.id, _v: server._v, deletedAt: tomb?.deletedAt ?? now }, rebased: true, ...changedOps };
   return { row: { ...data, id: server.id, _v: server._v } as LocalRow, tomb: tomb ? null : undefined, rebased: true, ...changedOps };
 }
 

@@ -1,7 +1,7 @@
 import type { JsonObject } from '../core/json/types';
 import { stripMeta } from '../core/json/rowChecksum';
 import { META_KEYS } from './meta';
-import type { LocalRow, OutboxEntry, } from './types';
+import type { LocalRow, OutboxEntry } from './types';
 import { type LocalDb, rowsOf } from './db';
 
 /** What a reset kept and dropped. */
@@ -36,12 +36,20 @@ export async function resetStore(db: LocalDb, tables: readonly string[]): Promis
       const drop = (await rows.toCollection().primaryKeys()).filter((id) => !withOps.has(`${table}\u0000${id}`));
       await rows.bulkDelete(drop);
       dropped += drop.length;
-      const localRows = new Map((await rows.bulkGet(ops.filter((op) => op.table === table).map((op) => op.rowId))).filter((r): r is LocalRow => r !== undefined).map((r) => [r.id, r]));
+      const localRows = new Map(
+        (await rows.bulkGet(ops.filter((op) => op.table === table).map((op) => op.rowId))).filter((r): r is LocalRow => r !== undefined).map((r) => [r.id, r]),
+      );
       for (const op of ops.filter((o) => o.table === table)) {
         const local = localRows.get(op.rowId);
         if (op.kind === 'update' && local) {
           const { row: _row, ...rest } = op;
-          rebased.push({ ...rest, kind: 'create', patch: stripMeta(local) as JsonObject, base: { v: 0, ...(op.base?.fields ? { fields: op.base.fields } : {}) }, state: 'pending' });
+          rebased.push({
+            ...rest,
+            kind: 'create',
+            patch: stripMeta(local) as JsonObject,
+            base: { v: 0, ...(op.base?.fields ? { fields: op.base.fields } : {}) },
+            state: 'pending',
+          });
         } else {
           rebased.push({ ...op, ...(op.base ? { base: { ...op.base, v: 0 } } : {}), state: 'pending' });
         }

@@ -13,7 +13,6 @@ export const SYSTEM_TABLES = {
   _meta: 'key',
 } as const;
 
-
 /**
  * Checks the app's table declarations and returns the full Dexie schema (app tables + system tables).
  * Refuses reserved or malformed names and primary keys other than a plain `id`, with INVALID_VALUE.
@@ -25,11 +24,19 @@ export function buildSchema(tables: TableSchemas): Record<string, string> {
   }
   for (const name of names) {
     if (!TABLE_NAME_PATTERN.test(name)) {
-      throw new ChartsyncError('INVALID_VALUE', `Table name "${name}" is not allowed: start with a letter and use only letters, digits and _ (names starting with _ are reserved).`, { context: { table: name } });
+      throw new ChartsyncError(
+        'INVALID_VALUE',
+        `Table name "${name}" is not allowed: start with a letter and use only letters, digits and _ (names starting with _ are reserved).`,
+        { context: { table: name } },
+      );
     }
     const primary = (tables[name] ?? '').split(',')[0]?.trim();
     if (primary !== 'id') {
-      throw new ChartsyncError('INVALID_VALUE', `Table "${name}" must have "id" as its primary key (its index string must start with "id", got ${JSON.stringify(tables[name])}): rows are keyed by the client-generated string id.`, { context: { table: name } });
+      throw new ChartsyncError(
+        'INVALID_VALUE',
+        `Table "${name}" must have "id" as its primary key (its index string must start with "id", got ${JSON.stringify(tables[name])}): rows are keyed by the client-generated string id.`,
+        { context: { table: name } },
+      );
     }
   }
   return { ...tables, ...SYSTEM_TABLES };
@@ -37,5 +44,6 @@ export function buildSchema(tables: TableSchemas): Record<string, string> {
 
 /** Throws UNKNOWN_TABLE unless `table` is one of the declared tables: the one check and message for every entry point. */
 export function assertKnownTable(table: string, declared: readonly string[]): void {
-  if (!declared.includes(table)) throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${declared.join(', ')}).`, { context: { table } });
+  if (!declared.includes(table))
+    throw new ChartsyncError('UNKNOWN_TABLE', `Unknown table "${table}": declare it in tables (known: ${declared.join(', ')}).`, { context: { table } });
 }

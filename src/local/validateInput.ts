@@ -10,7 +10,11 @@ const MAX_ID_LENGTH = 256;
 /** Throws INVALID_ROW unless `id` is a usable row id. */
 export function assertRowId(table: string, id: unknown): asserts id is string {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-    throw new ChartsyncError('INVALID_ROW', `A row of "${table}" needs a string id of 1 to ${MAX_ID_LENGTH} characters, got ${JSON.stringify(id) ?? String(id)}: generate one with newId().`, { context: { table } });
+    throw new ChartsyncError(
+      'INVALID_ROW',
+      `A row of "${table}" needs a string id of 1 to ${MAX_ID_LENGTH} characters, got ${JSON.stringify(id) ?? String(id)}: generate one with newId().`,
+      { context: { table } },
+    );
   }
 }
 
@@ -20,23 +24,32 @@ export function assertRowId(table: string, id: unknown): asserts id is string {
  */
 export function appData(table: string, value: unknown, what: 'row' | 'patch'): JsonObject {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ChartsyncError('INVALID_ROW', `A ${what} of "${table}" must be a plain object, got ${Array.isArray(value) ? 'an array' : String(value)}.`, { context: { table } });
+    throw new ChartsyncError('INVALID_ROW', `A ${what} of "${table}" must be a plain object, got ${Array.isArray(value) ? 'an array' : String(value)}.`, {
+      context: { table },
+    });
   }
   const out: JsonObject = {};
   for (const [key, field] of Object.entries(value)) {
     if (key.startsWith('_')) {
       if (KNOWN_META.has(key)) continue;
-      throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" starts with _, which is reserved for sync metadata: rename it.`, { context: { table, field: key } });
+      throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" starts with _, which is reserved for sync metadata: rename it.`, {
+        context: { table, field: key },
+      });
     }
     if (isReservedFieldName(key)) {
-      throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" is reserved (every JavaScript object has a "${key}"): rename it.`, { context: { table, field: key } });
+      throw new ChartsyncError('INVALID_ROW', `Field "${key}" of a ${what} of "${table}" is reserved (every JavaScript object has a "${key}"): rename it.`, {
+        context: { table, field: key },
+      });
     }
     if (field === undefined) continue;
     out[key] = field as JsonObject[string];
   }
   // What no server can store is refused here, at the write, not dead-lettered later.
   const problem = findJsonProblem(out, { maxDepth: MAX_JSON_DEPTH });
-  if (problem) throw new ChartsyncError('INVALID_ROW', `A ${what} of "${table}" is not storable: ${problem.path}: ${problem.message}.`, { context: { table, path: problem.path } });
+  if (problem)
+    throw new ChartsyncError('INVALID_ROW', `A ${what} of "${table}" is not storable: ${problem.path}: ${problem.message}.`, {
+      context: { table, path: problem.path },
+    });
   try {
     stableStringify(out);
   } catch (cause) {

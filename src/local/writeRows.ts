@@ -1,4 +1,3 @@
-
 import { assertKnownTable } from './schema';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';
@@ -56,7 +55,11 @@ function prepare(table: string, change: RowChange): Prepared {
       assertRowId(table, change.id);
       const patch = appData(table, change.patch, 'patch');
       if ('id' in patch && patch.id !== change.id) {
-        throw new ChartsyncError('INVALID_ROW', `A patch of "${table}/${change.id}" tries to change its id to ${JSON.stringify(patch.id)}: ids never change; put a new row instead.`, { context: { table, rowId: change.id } });
+        throw new ChartsyncError(
+          'INVALID_ROW',
+          `A patch of "${table}/${change.id}" tries to change its id to ${JSON.stringify(patch.id)}: ids never change; put a new row instead.`,
+          { context: { table, rowId: change.id } },
+        );
       }
       return { kind: 'update', id: change.id, patch };
     }
@@ -119,14 +122,29 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
         op = { opId: newId(now), table, rowId: id, kind: 'delete', base: { v: current._v }, at: now, priority: 1, createdAt: now };
       } else if (change.kind === 'update') {
         if (!current) {
-          throw new ChartsyncError('ROW_NOT_FOUND', `Cannot update ${table}/${id}: no such row${tomb ? ' (it was deleted)' : ''}. Put the whole row to create it.`, { context: { table, rowId: id } });
+          throw new ChartsyncError(
+            'ROW_NOT_FOUND',
+            `Cannot update ${table}/${id}: no such row${tomb ? ' (it was deleted)' : ''}. Put the whole row to create it.`,
+            { context: { table, rowId: id } },
+          );
         }
         const patch: JsonObject = {};
         for (const [field, value] of Object.entries(change.patch)) if (!jsonEqual(current[field], value)) patch[field] = value;
         if (Object.keys(patch).length === 0) continue;
         const next = { ...current, ...patch };
         rows.set(id, next);
-        op = { opId: newId(now), table, rowId: id, kind: 'update', patch, row: stripMeta(next) as JsonObject, base: { v: current._v, fields: baseOf(current, Object.keys(patch)) }, at: now, priority: priorityOf('update', patch, ctx.priorities[table]), createdAt: now };
+        op = {
+          opId: newId(now),
+          table,
+          rowId: id,
+          kind: 'update',
+          patch,
+          row: stripMeta(next) as JsonObject,
+          base: { v: current._v, fields: baseOf(current, Object.keys(patch)) },
+          at: now,
+          priority: priorityOf('update', patch, ctx.priorities[table]),
+          createdAt: now,
+        };
       } else {
         const previous = current ?? tomb;
         const changed = current ? changedFields(current, change.data) : [];
@@ -150,7 +168,13 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
       if (last && merged) {
         // Coalesce into the row's unsent op; it keeps its place in the queue (seq).
         dirtyOps.delete(last);
-        const entry: OutboxEntry = { ...merged, ...(last.seq === undefined ? {} : { seq: last.seq }), state: 'pending', attempts: 0, nextAttemptAt: last.nextAttemptAt };
+        const entry: OutboxEntry = {
+          ...merged,
+          ...(last.seq === undefined ? {} : { seq: last.seq }),
+          state: 'pending',
+          attempts: 0,
+          nextAttemptAt: last.nextAttemptAt,
+        };
         newest.set(id, entry);
         dirtyOps.add(entry);
       } else {

@@ -32,7 +32,10 @@ export function decodeCursor(cursor: string | null | undefined): CursorPosition 
   const match = /^c2\.([0-9a-z]{1,32})\.([0-9a-z]{1,11})$/.exec(cursor);
   const seq = match ? parseInt(match[2]!, 36) : NaN;
   if (!match || !Number.isSafeInteger(seq)) {
-    throw new ChartsyncError('INVALID_CURSOR', `Cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server issued: pass the cursor from a pull response, or none to start over.`);
+    throw new ChartsyncError(
+      'INVALID_CURSOR',
+      `Cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server issued: pass the cursor from a pull response, or none to start over.`,
+    );
   }
   return { epoch: match[1]!, seq };
 }

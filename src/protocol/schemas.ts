@@ -31,7 +31,9 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
         if (why) ctx.addIssue({ code: 'custom', message: `${what} ${why}` });
       });
 
-  const tableName = z.string({ error: 'table must be a string' }).regex(TABLE_NAME_PATTERN, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
+  const tableName = z
+    .string({ error: 'table must be a string' })
+    .regex(TABLE_NAME_PATTERN, { error: 'table must start with a letter and hold only letters, digits and _ (at most 63)' });
 
   const version = z.number().int().nonnegative();
   const time = z.number({ error: 'times must be numbers' }).int({ error: 'times must be integer ms' }).nonnegative({ error: 'times must not be negative' });
@@ -42,7 +44,8 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
     z.record(z.string(), value).superRefine((record, ctx) => {
       for (const key of Object.keys(record)) {
         if (key.startsWith('_')) ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" starts with _, which is reserved for sync metadata` });
-        else if (isReservedFieldName(key)) ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" is reserved (a member of every JavaScript object): rename it` });
+        else if (isReservedFieldName(key))
+          ctx.addIssue({ code: 'custom', path: [key], message: `field "${key}" is reserved (a member of every JavaScript object): rename it` });
       }
     });
 
@@ -67,7 +70,12 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
       'kind',
       [
         z.strictObject({ ...opCommon, kind: z.literal('create'), patch, putAt: time.optional() }),
-        z.strictObject({ ...opCommon, kind: z.literal('update'), patch: patch.refine((p) => Object.keys(p).length > 0, { error: 'an update must change at least one field' }), row: patch.optional() }),
+        z.strictObject({
+          ...opCommon,
+          kind: z.literal('update'),
+          patch: patch.refine((p) => Object.keys(p).length > 0, { error: 'an update must change at least one field' }),
+          row: patch.optional(),
+        }),
         z.strictObject({ ...opCommon, kind: z.literal('delete') }),
       ],
       { error: 'kind must be one of create, update, delete' },

@@ -20,7 +20,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const secret = process.env.JWT_SECRET;
 if (values.dev && secret) {
-  console.error('--dev signs tokens with a random secret of its own; with JWT_SECRET set, dev tokens could be taken for real ones. Unset JWT_SECRET for local trials, or drop --dev.');
+  console.error(
+    '--dev signs tokens with a random secret of its own; with JWT_SECRET set, dev tokens could be taken for real ones. Unset JWT_SECRET for local trials, or drop --dev.',
+  );
   process.exit(2);
 }
 if (!values.dev && !secret) {
@@ -35,7 +37,9 @@ const server = await createSyncServer({
   auth: values.dev ? { mode: 'dev' } : { mode: 'jwt', secret: secret! },
   ...(values.tables ? { tables: values.tables.split(',') } : {}),
 });
-console.log(`chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${values.data}`}${values.dev ? ', dev tokens on' : ''})`);
+console.log(
+  `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${values.data}`}${values.dev ? ', dev tokens on' : ''})`,
+);
 const stop = async () => {
   await server.close();
   process.exit(0);

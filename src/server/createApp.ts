@@ -40,7 +40,14 @@ export interface ServerLimits {
 }
 
 /** The defaults of ServerLimits. */
-export const DEFAULT_LIMITS: ServerLimits = { maxBodyBytes: 8 * 1024 * 1024, maxOps: 1000, maxRowBytes: 256 * 1024, maxFields: 1000, maxPullLimit: 5000, defaultPullLimit: 1000 };
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxOps: 1000,
+  maxRowBytes: 256 * 1024,
+  maxFields: 1000,
+  maxPullLimit: 5000,
+  defaultPullLimit: 1000,
+};
 
 /** How far ahead of server time a write's time may be before it is clamped (ms). */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -102,7 +109,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.use('/sync/checksums', compress({ threshold: 1024 }));
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json({ error: { code: error.code, message: error.message, ...(error.opId ? { opId: error.opId } : {}) } }, error.status);
+    if (error instanceof HttpError)
+      return c.json({ error: { code: error.code, message: error.message, ...(error.opId ? { opId: error.opId } : {}) } }, error.status);
     if (isChartsyncError(error, 'INVALID_MESSAGE') || isChartsyncError(error, 'INVALID_CURSOR')) {
       return c.json({ error: { code: error.code === 'INVALID_CURSOR' ? 'INVALID_CURSOR' : 'INVALID_BODY', message: error.message } }, 400);
     }
@@ -120,7 +128,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const body = (await readJsonBody(c.req.raw, 4096)) as Record<string, unknown> | null;
     const field = (name: string) => {
       const value = body?.[name];
-      if (typeof value !== 'string' || !/^[\w.@-]{1,64}$/.test(value)) throw new HttpError(400, 'INVALID_BODY', `"${name}" must be 1-64 letters, digits or . _ @ -`);
+      if (typeof value !== 'string' || !/^[\w.@-]{1,64}$/.test(value))
+        throw new HttpError(400, 'INVALID_BODY', `"${name}" must be 1-64 letters, digits or . _ @ -`);
       return value;
     };
     return c.json({ token: await auth.issueDevToken({ user: field('user'), org: field('org'), role: field('role') }) });
@@ -137,9 +146,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // Rows sit three levels down: body → ops → op → patch.
     const body = await readJsonBody(c.req.raw, limits.maxBodyBytes, 3, opIdAt);
     const sent = (body as { ops?: unknown } | null)?.ops;
-    if (Array.isArray(sent) && sent.length > limits.maxOps) throw new HttpError(413, 'TOO_MANY_OPS', `A push carries at most ${limits.maxOps} ops, this one ${sent.length}: send them in batches.`);
+    if (Array.isArray(sent) && sent.length > limits.maxOps)
+      throw new HttpError(413, 'TOO_MANY_OPS', `A push carries at most ${limits.maxOps} ops, this one ${sent.length}: send them in batches.`);
     if ((body as { protocol?: unknown } | null)?.protocol !== PROTOCOL_VERSION) {
-      throw new HttpError(400, 'UNSUPPORTED_PROTOCOL', `This server speaks protocol ${PROTOCOL_VERSION}; the request says ${JSON.stringify((body as { protocol?: unknown } | null)?.protocol)}. Update the client.`);
+      throw new HttpError(
+        400,
+        'UNSUPPORTED_PROTOCOL',
+        `This server speaks protocol ${PROTOCOL_VERSION}; the request says ${JSON.stringify((body as { protocol?: unknown } | null)?.protocol)}. Update the client.`,
+      );
     }
     let request: ReturnType<typeof schemas.pushRequest.parse>;
     try {
@@ -156,10 +170,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (seen && seen.epoch !== deps.epoch) throw resetRequired('The ops were written against another database of this server (its data was replaced)');
     request.ops.forEach((op, i) => {
       const size = op.kind === 'delete' ? 0 : JSON.stringify(op.patch).length;
-      if (size > limits.maxRowBytes) throw new HttpError(413, 'ROW_TOO_LARGE', `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`, op.opId);
+      if (size > limits.maxRowBytes)
+        throw new HttpError(
+          413,
+          'ROW_TOO_LARGE',
+          `ops[${i}] (${op.table}/${op.rowId}, op ${op.opId}) is ${size} bytes; rows are limited to ${limits.maxRowBytes} bytes.`,
+          op.opId,
+        );
     });
     const ops = clampTimes(request.ops, Date.now() + (deps.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS));
-    const options = { policies: deps.policies, serverId: deps.serverId, maxRowBytes: limits.maxRowBytes, maxFields: limits.maxFields, ...(deps.tables ? { tables: deps.tables } : {}) };
+    const options = {
+      policies: deps.policies,
+      serverId: deps.serverId,
+      maxRowBytes: limits.maxRowBytes,
+      maxFields: limits.maxFields,
+      ...(deps.tables ? { tables: deps.tables } : {}),
+    };
     const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, ops, options, seen?.seq ?? 0);
     return c.json({ results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
   });
@@ -179,7 +205,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get('/sync/status', async (c) => {
     const head = await headSeq(storage, c.get('caller').org);
-    return c.json({ protocol: PROTOCOL_VERSION, serverTime: Date.now(), cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch, policiesHash: await policyHash });
+    return c.json({
+      protocol: PROTOCOL_VERSION,
+      serverTime: Date.now(),
+      cursor: encodeCursor(deps.epoch, head),
+      epoch: deps.epoch,
+      policiesHash: await policyHash,
+    });
   });
 
   app.get('/sync/checksums', async (c) => {
@@ -187,7 +219,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!table) throw new HttpError(400, 'BAD_REQUEST', 'Pass the table to checksum: /sync/checksums?table=tasks&buckets=64.');
     const buckets = Number(c.req.query('buckets') ?? '64');
     if (!Number.isInteger(buckets) || buckets < 1 || buckets > 4096) throw new HttpError(400, 'BAD_REQUEST', 'buckets must be an integer from 1 to 4096.');
-    const rows = await storage.query<{ id: string; checksum: string }>(`select id, checksum from chartsync_rows where org = $1 and tbl = $2 and not deleted`, [c.get('caller').org, table]);
+    const rows = await storage.query<{ id: string; checksum: string }>(`select id, checksum from chartsync_rows where org = $1 and tbl = $2 and not deleted`, [
+      c.get('caller').org,
+      table,
+    ]);
     return c.json({ table, buckets, hashes: await bucketHashes(rows, buckets) });
   });
 
@@ -231,7 +266,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
 function clampTimes(ops: readonly WireOp[], latest: number): WireOp[] {
   const clamp = (t: number) => Math.min(t, latest);
   return ops.map((op) => {
-    if (op.at <= latest && (!op.fieldAt || Object.values(op.fieldAt).every((t) => t <= latest)) && (op.kind !== 'create' || op.putAt === undefined || op.putAt <= latest)) return op;
+    if (
+      op.at <= latest &&
+      (!op.fieldAt || Object.values(op.fieldAt).every((t) => t <= latest)) &&
+      (op.kind !== 'create' || op.putAt === undefined || op.putAt <= latest)
+    )
+      return op;
     return {
       ...op,
       at: clamp(op.at),

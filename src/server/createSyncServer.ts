@@ -80,7 +80,10 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   assertPolicies(policies);
   const host = options.host ?? '127.0.0.1';
   if (options.auth.mode === 'dev' && !isLoopback(host)) {
-    throw new ChartsyncError('CONFIG', `Dev tokens are for local trials: anyone who can reach ${host} could mint a token for any org. Bind to loopback (127.0.0.1, ::1, localhost) or use JWT auth.`);
+    throw new ChartsyncError(
+      'CONFIG',
+      `Dev tokens are for local trials: anyone who can reach ${host} could mint a token for any org. Bind to loopback (127.0.0.1, ::1, localhost) or use JWT auth.`,
+    );
   }
   const auth = createAuth(options.auth);
   const logger = options.logger ?? stderrLogger;
@@ -116,7 +119,9 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   // streams are not affected: their request is complete; only the response goes on).
   const serverOptions = { requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout / 2) };
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, serverOptions }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
+    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, serverOptions }, (info: AddressInfo) =>
+      resolve({ server: s, port: info.port }),
+    );
     s.once('error', reject);
   }).catch(async (error: unknown) => {
     await pokes.close();

@@ -20,7 +20,14 @@ export const stderrLogger: ServerLogger = {
  */
 export function describeError(error: unknown): LogFields {
   const e = error as { name?: unknown; code?: unknown; stack?: unknown };
-  const frames = typeof e?.stack === 'string' ? e.stack.split('\n').filter((line) => /^\s+at /.test(line)).slice(0, 5).map((line) => line.trim()) : [];
+  const frames =
+    typeof e?.stack === 'string'
+      ? e.stack
+          .split('\n')
+          .filter((line) => /^\s+at /.test(line))
+          .slice(0, 5)
+          .map((line) => line.trim())
+      : [];
   return {
     error: typeof e?.name === 'string' ? e.name : typeof error,
     ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: String(e.code) } : {}),

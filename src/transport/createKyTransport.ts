@@ -46,7 +46,11 @@ export function createKyTransport(options: KyTransportOptions): Transport {
   const client = ky.create({ prefixUrl: base, timeout: options.timeoutMs ?? 15_000, retry: 0, throwHttpErrors: false, fetch: fetchFn });
   const threshold = options.gzipThresholdBytes ?? 16 * 1024;
 
-  async function request(path: string, what: string, init: { method: 'GET' | 'POST'; body?: string; searchParams?: URLSearchParams; signal?: AbortSignal | undefined }): Promise<{ json: unknown; bytes: number }> {
+  async function request(
+    path: string,
+    what: string,
+    init: { method: 'GET' | 'POST'; body?: string; searchParams?: URLSearchParams; signal?: AbortSignal | undefined },
+  ): Promise<{ json: unknown; bytes: number }> {
     const started = performance.now();
     const headers: Record<string, string> = { authorization: `Bearer ${await token()}`, accept: 'application/json' };
     let body: string | ArrayBuffer | undefined = init.body;
@@ -59,10 +63,17 @@ export function createKyTransport(options: KyTransportOptions): Transport {
     }
     let response: Response;
     try {
-      response = await client(path, { method: init.method, headers, ...(body !== undefined ? { body } : {}), ...(init.searchParams ? { searchParams: init.searchParams } : {}), ...(init.signal ? { signal: init.signal } : {}) });
+      response = await client(path, {
+        method: init.method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(init.searchParams ? { searchParams: init.searchParams } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
     } catch (cause) {
       options.onRequest?.({ ok: false, network: true });
-      if (cause instanceof TimeoutError) throw new ChartsyncError('TIMEOUT', `${what} got no answer in ${options.timeoutMs ?? 15_000} ms: the server is slow or unreachable.`, { cause });
+      if (cause instanceof TimeoutError)
+        throw new ChartsyncError('TIMEOUT', `${what} got no answer in ${options.timeoutMs ?? 15_000} ms: the server is slow or unreachable.`, { cause });
       if ((cause as { name?: string }).name === 'AbortError') throw new ChartsyncError('NETWORK', `${what} was cancelled.`, { cause });
       throw new ChartsyncError('NETWORK', `${what} could not reach ${base}: ${(cause as Error).message}`, { cause });
     }

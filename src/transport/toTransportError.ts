@@ -24,7 +24,12 @@ export async function toTransportError(response: Response, what: string): Promis
   }
   const status = response.status;
   const wireCode = typeof wire.code === 'string' && (WIRE_ERROR_CODES as readonly string[]).includes(wire.code) ? wire.code : undefined;
-  const context = { status, ...(wireCode ? { wireCode } : {}), ...(typeof wire.opId === 'string' ? { opId: wire.opId } : {}), ...(retryAfterMs(response.headers.get('retry-after')) !== undefined ? { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) } : {}) };
+  const context = {
+    status,
+    ...(wireCode ? { wireCode } : {}),
+    ...(typeof wire.opId === 'string' ? { opId: wire.opId } : {}),
+    ...(retryAfterMs(response.headers.get('retry-after')) !== undefined ? { retryAfterMs: retryAfterMs(response.headers.get('retry-after')) } : {}),
+  };
   const detail = wire.message ?? response.statusText;
   if (wireCode === 'RESET_REQUIRED') return new ChartsyncError('RESET_REQUIRED', `${what}: the server's data was replaced (${status}): ${detail}`, { context });
   if (status === 401 || status === 403) return new ChartsyncError('AUTH', `${what} was refused (${status}): ${detail}`, { context });

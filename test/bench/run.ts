@@ -17,7 +17,11 @@ interface Result {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function runOnce(workload: string): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/workload.ts', workload], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/workload.ts', workload], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as Result;
 }
 
@@ -29,7 +33,9 @@ const describe: Record<string, string> = {
   W5: 'initial pull, 100,000 rows (paged)',
 };
 
-console.log(`chartsync benchmark — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${RUNS} runs, each in its own process\n`);
+console.log(
+  `chartsync benchmark — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${RUNS} runs, each in its own process\n`,
+);
 const rows: string[][] = [];
 const lines: string[] = [];
 for (const workload of workloads) {
@@ -49,7 +55,12 @@ for (const workload of workloads) {
     target = `≤ ${extra.target.toFixed(0)} ms`;
     verdict = ms <= extra.target ? 'met' : 'missed';
   }
-  const detail = workload === 'W3' ? `${ms.toFixed(1)} ms; p90 ${extra.p90!.toFixed(1)} ms` : workload === 'W4' ? `${ms.toFixed(0)} ms vs ${floors.rawDexie!.toFixed(0)} ms = ${extra.ratio!.toFixed(2)}×` : `${ms.toFixed(0)} ms`;
+  const detail =
+    workload === 'W3'
+      ? `${ms.toFixed(1)} ms; p90 ${extra.p90!.toFixed(1)} ms`
+      : workload === 'W4'
+        ? `${ms.toFixed(0)} ms vs ${floors.rawDexie!.toFixed(0)} ms = ${extra.ratio!.toFixed(2)}×`
+        : `${ms.toFixed(0)} ms`;
   rows.push([workload, describe[workload] ?? '', detail, floorNames.map((n) => `${n} ${floors[n]!.toFixed(0)}`).join(', '), target, verdict, `${rss} MB`]);
   lines.push(JSON.stringify({ workload, medianMs: ms, floors, extra, peakRssMb: rss, runs: results.map((r) => r.ms) }));
 }

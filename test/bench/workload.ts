@@ -14,11 +14,30 @@ const ORG = 'bench';
 const TABLES = { tasks: 'id, status, assignee' };
 
 async function token(): Promise<string> {
-  return new SignJWT({ org: ORG, role: 'owner' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('2h').sign(new TextEncoder().encode(SECRET));
+  return new SignJWT({ org: ORG, role: 'owner' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('bench')
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(SECRET));
 }
 
 function engine(server: SyncServer, tok: string, extra: Partial<Parameters<typeof createSyncEngine>[0]> = {}): SyncEngine {
-  return createSyncEngine({ name: `bench-${Math.random()}`, url: server.url, tables: TABLES, token: tok, indexedDB: new IDBFactory(), IDBKeyRange, window: null, locks: null, intervalMs: 0, live: false, debounceMs: 0, pageSize: 2000, batchSize: 1000, ...extra });
+  return createSyncEngine({
+    name: `bench-${Math.random()}`,
+    url: server.url,
+    tables: TABLES,
+    token: tok,
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    window: null,
+    locks: null,
+    intervalMs: 0,
+    live: false,
+    debounceMs: 0,
+    pageSize: 2000,
+    batchSize: 1000,
+    ...extra,
+  });
 }
 
 /** Inserts rows into the server's store with one set-based statement per 10,000; returns the ms spent. */
@@ -29,7 +48,18 @@ async function seedServer(server: SyncServer, count: number): Promise<number> {
       Array.from({ length: Math.min(10_000, count - start) }, async (_, k) => {
         const i = start + k;
         const data = benchRow(i);
-        return { tbl: 'tasks', id: data.id, data, v: i + 1, fv: {}, deleted: false, checksum: await rowChecksum(data), last_at: 0, last_device: 'seed', last_role: null };
+        return {
+          tbl: 'tasks',
+          id: data.id,
+          data,
+          v: i + 1,
+          fv: {},
+          deleted: false,
+          checksum: await rowChecksum(data),
+          last_at: 0,
+          last_device: 'seed',
+          last_role: null,
+        };
       }),
     );
     const t = performance.now();
@@ -47,7 +77,12 @@ async function seedServer(server: SyncServer, count: number): Promise<number> {
 
 /** Raw loopback HTTP: node:http serves the pull JSON of `count` rows, fetch reads and parses it. */
 async function transferFloor(count: number): Promise<number> {
-  const body = JSON.stringify({ changes: Array.from({ length: count }, (_, i) => ({ table: 'tasks', row: { ...benchRow(i), _v: i + 1, _deleted: false } })), cursor: 'c2.e1.0', epoch: 'e1', hasMore: false });
+  const body = JSON.stringify({
+    changes: Array.from({ length: count }, (_, i) => ({ table: 'tasks', row: { ...benchRow(i), _v: i + 1, _deleted: false } })),
+    cursor: 'c2.e1.0',
+    epoch: 'e1',
+    hasMore: false,
+  });
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);
@@ -137,12 +172,15 @@ const workloads: Record<string, () => Promise<{ ms: number; floors?: Record<stri
       const id = `live-${i}`;
       const arrived = new Promise<number>((resolve) => {
         const off = b.on('synced', () => {
-          void b.db.table('tasks').get(id).then((row) => {
-            if (row) {
-              off();
-              resolve(performance.now());
-            }
-          });
+          void b.db
+            .table('tasks')
+            .get(id)
+            .then((row) => {
+              if (row) {
+                off();
+                resolve(performance.now());
+              }
+            });
         });
       });
       const t = performance.now();

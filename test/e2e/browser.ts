@@ -5,7 +5,16 @@ import { createSyncServer, type SyncServer } from '../../src/server/createSyncSe
 /** Debian's Chromium (apt-get install -y chromium); playwright-core downloads no browser of its own. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The built demo on a loopback port, a sync server with dev tokens, and Chromium. */
 export interface E2E {

@@ -45,7 +45,10 @@ describe('the demo in Chromium', () => {
     console.log(`[e2e] task visible to the other user after ${Date.now() - started} ms`);
     await ana.screenshot({ path: `${shots}board.png`, fullPage: true });
     await ana.getByRole('button', { name: 'Diagnostics' }).click();
-    await ana.getByRole('region', { name: 'Diagnostics details' }).getByText(/"status": "idle"/).waitFor();
+    await ana
+      .getByRole('region', { name: 'Diagnostics details' })
+      .getByText(/"status": "idle"/)
+      .waitFor();
     await ana.screenshot({ path: `${shots}diagnostics.png`, fullPage: true });
     await ana.context().close();
     await ben.context().close();
@@ -74,7 +77,10 @@ describe('the demo in Chromium', () => {
     await ana.unroute(`${e2e.sync.url}/**`);
     // The chart is backing off between probes; a person would press "Sync now" rather than wait it out.
     await ana.getByRole('button', { name: 'Sync now' }).click();
-    await ana.getByRole('status', { name: 'Sync status' }).filter({ hasText: /0 pending/ }).waitFor({ timeout: 15_000 });
+    await ana
+      .getByRole('status', { name: 'Sync status' })
+      .filter({ hasText: /0 pending/ })
+      .waitFor({ timeout: 15_000 });
     await ben.getByRole('listitem', { name: 'Survives a reload' }).waitFor({ timeout: 10_000 });
     expect((await titles(ben)).sort()).toEqual(['Offline one', 'Offline three', 'Offline two', 'Survives a reload']);
     await anaContext.close();
@@ -98,13 +104,19 @@ describe('the demo in Chromium', () => {
     expect([await isLeader(first), await isLeader(second)]).toEqual([true, false]);
     await addTask(second, 'Written in the follower');
     await addTask(first, 'Written in the leader');
-    await first.getByRole('status', { name: 'Sync status' }).filter({ hasText: /0 pending/ }).waitFor({ timeout: 10_000 });
+    await first
+      .getByRole('status', { name: 'Sync status' })
+      .filter({ hasText: /0 pending/ })
+      .waitFor({ timeout: 10_000 });
     expect(pushes.get(second)).toBe(0);
     expect(pushes.get(first)).toBeGreaterThan(0);
     await first.close();
     await second.waitForFunction(() => (window as unknown as { chartsync: { isLeader: boolean } }).chartsync.isLeader, undefined, { timeout: 10_000 });
     await addTask(second, 'After the handover');
-    await second.getByRole('status', { name: 'Sync status' }).filter({ hasText: /0 pending/ }).waitFor({ timeout: 10_000 });
+    await second
+      .getByRole('status', { name: 'Sync status' })
+      .filter({ hasText: /0 pending/ })
+      .waitFor({ timeout: 10_000 });
     expect(pushes.get(second)).toBeGreaterThan(0);
     await context.close();
   }, 60_000);
@@ -119,7 +131,10 @@ describe('the demo in Chromium', () => {
     await ben.getByRole('listitem', { name: 'Shared task' }).waitFor({ timeout: 5000 });
     await anaContext.setOffline(true);
     await benContext.setOffline(true);
-    for (const [page, title] of [[ana, 'Ana’s title'], [ben, 'Ben’s title']] as const) {
+    for (const [page, title] of [
+      [ana, 'Ana’s title'],
+      [ben, 'Ben’s title'],
+    ] as const) {
       const input = page.getByRole('textbox', { name: 'Title of Shared task' });
       await input.fill(title);
       await input.blur();

@@ -21,14 +21,48 @@ export interface FuzzVerdict {
   problem?: string;
 }
 
-const NASTY_STRINGS = ['', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x'.repeat(5000), '__proto__', 'constructor', '../../etc/passwd', "'; drop table chartsync_rows; --", '%00', '\u202e', '😀', 'c2.zzzz.zz', 'c2.0.0'];
+const NASTY_STRINGS = [
+  '',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'x'.repeat(5000),
+  '__proto__',
+  'constructor',
+  '../../etc/passwd',
+  "'; drop table chartsync_rows; --",
+  '%00',
+  '\u202e',
+  '😀',
+  'c2.zzzz.zz',
+  'c2.0.0',
+];
 const nastyString = fc.oneof(fc.constantFrom(...NASTY_STRINGS), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 20 }));
-const nastyNumber = fc.oneof(fc.constantFrom(-1, 0, 1.5, 2 ** 53, -(2 ** 53), 1e308, Number.MAX_SAFE_INTEGER + 2, 4102444800000), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+const nastyNumber = fc.oneof(
+  fc.constantFrom(-1, 0, 1.5, 2 ** 53, -(2 ** 53), 1e308, Number.MAX_SAFE_INTEGER + 2, 4102444800000),
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+);
 const deep = fc.integer({ min: 1, max: 3000 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown);
-const nastyValue: fc.Arbitrary<unknown> = fc.oneof({ weight: 5, arbitrary: nastyString }, nastyNumber, fc.constantFrom(null, true, [], {}, [[]], { __proto__: null }), deep, fc.jsonValue({ maxDepth: 3 }), fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }));
+const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 5, arbitrary: nastyString },
+  nastyNumber,
+  fc.constantFrom(null, true, [], {}, [[]], { __proto__: null }),
+  deep,
+  fc.jsonValue({ maxDepth: 3 }),
+  fc.dictionary(nastyString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+);
 
 function validOp(i: number, rowId: string) {
-  return { opId: `fz-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2)}`, table: 'tasks', rowId, kind: 'create', at: Date.now(), patch: { id: rowId, title: `T ${i}`, n: i } };
+  return {
+    opId: `fz-${Date.now().toString(36)}-${i}-${Math.random().toString(36).slice(2)}`,
+    table: 'tasks',
+    rowId,
+    kind: 'create',
+    at: Date.now(),
+    patch: { id: rowId, title: `T ${i}`, n: i },
+  };
 }
 
 // A valid push with one part replaced by something hostile (or removed): the near-miss inputs.
@@ -37,7 +71,25 @@ const nearValidPush = fc
     rowId: fc.oneof(fc.constantFrom('r1', 'r2', 'r3'), nastyString),
     target: fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom('none', 'op.patch.title', 'op.patch.key', 'op.rowId', 'op.opId', 'deviceId') },
-      { weight: 4, arbitrary: fc.constantFrom('protocol', 'cursor', 'ops', 'op.table', 'op.kind', 'op.at', 'op.patch', 'op.base', 'op.base.v', 'op.base.fields', 'op.fieldAt', 'op.writes', 'op.putAt', 'op.row') },
+      {
+        weight: 4,
+        arbitrary: fc.constantFrom(
+          'protocol',
+          'cursor',
+          'ops',
+          'op.table',
+          'op.kind',
+          'op.at',
+          'op.patch',
+          'op.base',
+          'op.base.v',
+          'op.base.fields',
+          'op.fieldAt',
+          'op.writes',
+          'op.putAt',
+          'op.row',
+        ),
+      },
     ),
     value: nastyValue,
     remove: fc.boolean(),
@@ -54,7 +106,7 @@ const nearValidPush = fc
     else if (target === 'op.patch.title' || target === 'op.patch.key') {
       const patch = (op.patch ?? {}) as Record<string, unknown>;
       if (target === 'op.patch.title') set(patch, 'title');
-      else patch[typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined'] = 1;
+      else patch[typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined')] = 1;
       op.patch = patch;
     } else if (target.startsWith('op.base.')) op.base = { v: 1, fields: {}, ...((op.base as object) ?? {}), [target.slice(8)]: value };
     else set(op, target.slice(3));
@@ -64,7 +116,20 @@ const nearValidPush = fc
 const anyPath = fc.oneof(
   { weight: 4, arbitrary: fc.constant('/sync/push') },
   { weight: 1, arbitrary: fc.constant('/sync/pull') },
-  fc.constantFrom('/sync/push', '/sync/pull', '/sync/status', '/sync/checksums', '/sync/events', '/auth/dev-token', '/healthz', '/', '/sync', '/sync/push/', '/SYNC/PULL', '/sync/%2e%2e/healthz'),
+  fc.constantFrom(
+    '/sync/push',
+    '/sync/pull',
+    '/sync/status',
+    '/sync/checksums',
+    '/sync/events',
+    '/auth/dev-token',
+    '/healthz',
+    '/',
+    '/sync',
+    '/sync/push/',
+    '/SYNC/PULL',
+    '/sync/%2e%2e/healthz',
+  ),
   fc.webPath(),
 );
 
@@ -93,12 +158,31 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
     path: anyPath,
     query,
     body: fc.oneof({ weight: 8, arbitrary: bodyOf }, fc.constant(undefined)),
-    contentType: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1')),
+    contentType: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(undefined) },
+      fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/json; charset=latin1',
+      ),
+    ),
     encoding: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, fc.constantFrom('gzip', 'identity', 'br', 'deflate', 'gzip, gzip', 'x')),
     auth: fc.oneof({ weight: 6, arbitrary: fc.constant('valid' as const) }, fc.constantFrom('none', 'header-garbage', 'query')),
-    extra: fc.dictionary(fc.constantFrom('x-forwarded-for', 'accept', 'accept-encoding', 'origin', 'x-request-id', 'cookie'), fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')), { maxKeys: 3 }),
+    extra: fc.dictionary(
+      fc.constantFrom('x-forwarded-for', 'accept', 'accept-encoding', 'origin', 'x-request-id', 'cookie'),
+      fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+      { maxKeys: 3 },
+    ),
   })
-  .chain((parts) => fc.constantFrom(...(parts.path === '/sync/push' ? (['POST', 'POST', 'POST', 'GET', 'PUT'] as const) : (['GET', 'GET', 'POST', 'DELETE', 'OPTIONS'] as const))).map((method) => ({ ...parts, method })))
+  .chain((parts) =>
+    fc
+      .constantFrom(
+        ...(parts.path === '/sync/push' ? (['POST', 'POST', 'POST', 'GET', 'PUT'] as const) : (['GET', 'GET', 'POST', 'DELETE', 'OPTIONS'] as const)),
+      )
+      .map((method) => ({ ...parts, method })),
+  )
   .map(({ method, path, query: q, body, contentType, encoding, auth, extra }) => {
     const params = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)]));
     const headers: Record<string, string> = { ...extra };
@@ -124,7 +208,12 @@ export async function checkRequest(server: SyncServer, request: FuzzRequest, ctx
   const controller = new AbortController();
   let res: Response;
   try {
-    res = await fetch(`${server.url}${path}`, { method: request.method, headers, ...(request.body !== undefined ? { body: request.body } : {}), signal: controller.signal });
+    res = await fetch(`${server.url}${path}`, {
+      method: request.method,
+      headers,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+      signal: controller.signal,
+    });
   } catch (error) {
     // Paths that fetch itself refuses never reach the server.
     if (error instanceof TypeError && /URL|header/i.test(String(error.message) + String((error as { cause?: Error }).cause?.message))) return { status: 0 };
@@ -143,7 +232,8 @@ export async function checkRequest(server: SyncServer, request: FuzzRequest, ctx
     } catch {
       return { status: res.status, problem: `a ${res.status} without a JSON body: ${text.slice(0, 200)}` };
     }
-    if (!protocolSchemas.errorBody.safeParse(body).success) return { status: res.status, problem: `a ${res.status} whose body is not { error: { code, message } }: ${text.slice(0, 200)}` };
+    if (!protocolSchemas.errorBody.safeParse(body).success)
+      return { status: res.status, problem: `a ${res.status} whose body is not { error: { code, message } }: ${text.slice(0, 200)}` };
     const after = await status();
     if (after !== before) return { status: res.status, problem: `a ${res.status} changed the org's data (cursor ${before} → ${after})` };
   }
@@ -158,7 +248,10 @@ export async function fuzzHttp(server: SyncServer, options: { runs: number; seed
     fc.asyncProperty(fuzzRequest, async (request) => {
       const verdict = await checkRequest(server, request, { token, org });
       options.onRun?.(verdict);
-      if (verdict.problem) throw new Error(`${verdict.problem}\nrequest: ${JSON.stringify({ ...request, body: typeof request.body === 'string' ? request.body.slice(0, 500) : request.body && `<${request.body.byteLength} bytes>` })}`);
+      if (verdict.problem)
+        throw new Error(
+          `${verdict.problem}\nrequest: ${JSON.stringify({ ...request, body: typeof request.body === 'string' ? request.body.slice(0, 500) : request.body && `<${request.body.byteLength} bytes>` })}`,
+        );
     }),
     { numRuns: options.runs, ...(options.seed !== undefined ? { seed: options.seed } : {}), endOnFailure: false },
   );

@@ -4,7 +4,7 @@ import { fuzz, seedFromEnv } from './fuzz';
 import { startFuzzServer } from './runSchedule';
 
 // The fast profile of the convergence-to-intent fuzzer (`npm run fuzz -- --seeds N` for long runs).
-describe('convergence to the users\' intent under faults (fuzz, fast profile)', () => {
+describe("convergence to the users' intent under faults (fuzz, fast profile)", () => {
   let server: SyncServer;
   beforeAll(async () => {
     server = await startFuzzServer();
@@ -28,7 +28,9 @@ describe('convergence to the users\' intent under faults (fuzz, fast profile)', 
         },
       });
     } catch (error) {
-      console.error(`[fuzz] FAILED with seed ${seed}: replay with CHARTSYNC_SEED=${seed} (and the path fast-check prints), shrink with npm run fuzz -- --seed ${seed} --shrink`);
+      console.error(
+        `[fuzz] FAILED with seed ${seed}: replay with CHARTSYNC_SEED=${seed} (and the path fast-check prints), shrink with npm run fuzz -- --seed ${seed} --shrink`,
+      );
       throw error;
     }
     console.log(`[fuzz] seed ${seed}: ${runs} schedules, ${writes} writes, every one accounted for`);

@@ -104,10 +104,24 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
       } else if (kind !== 'delete') {
         for (const f of new Set([...Object.keys(change.before ?? {}), ...Object.keys(change.after ?? {})])) {
           if (f === 'id') continue;
-          if (stableStringify(change.before?.[f] ?? null) !== stableStringify(change.after?.[f] ?? null) || !(f in (change.before ?? {})) !== !(f in (change.after ?? {}))) fields[f] = change.after?.[f] ?? ABSENT;
+          if (
+            stableStringify(change.before?.[f] ?? null) !== stableStringify(change.after?.[f] ?? null) ||
+            !(f in (change.before ?? {})) !== !(f in (change.after ?? {}))
+          )
+            fields[f] = change.after?.[f] ?? ABSENT;
         }
       }
-      writes.push({ seq: writes.length, device: device.deviceId, table, rowId: change.id, kind, at: result.at, fields, rowAfter: change.after, ...(intent ? { intent } : {}) });
+      writes.push({
+        seq: writes.length,
+        device: device.deviceId,
+        table,
+        rowId: change.id,
+        kind,
+        at: result.at,
+        fields,
+        rowAfter: change.after,
+        ...(intent ? { intent } : {}),
+      });
     };
 
     // A merge table starts with its rows, made by the first device and seen by all.
@@ -207,17 +221,26 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
     const before = devices.map((d) => d.script.requests.length);
     await new Promise((r) => setTimeout(r, 500));
     const after = devices.map((d) => d.script.requests.length);
-    if (after.some((n, i) => n - before[i]! > 12)) throw new IntentViolation(`engines kept sending requests after the settle: ${before.join(',')} → ${after.join(',')}`);
+    if (after.some((n, i) => n - before[i]! > 12))
+      throw new IntentViolation(`engines kept sending requests after the settle: ${before.join(',')} → ${after.join(',')}`);
 
     // The users' intent, the server, and every replica.
     const policy = POLICY_OF[table];
-    const intended = intendedRows(policy, writes.filter((w) => w.table === table));
+    const intended = intendedRows(
+      policy,
+      writes.filter((w) => w.table === table),
+    );
     const reader = await clientFor(server, { org });
     const serverRows = new Map((await reader.pullAll(table)).filter((ch) => !ch.row._deleted).map((ch) => [ch.row.id, normalizeRow(policy, dataOf(ch.row))]));
     const diff = (a: Map<string, JsonObject>, b: Map<string, JsonObject>) =>
-      [...new Set([...a.keys(), ...b.keys()])].filter((id) => stableStringify(a.get(id) ?? null) !== stableStringify(b.get(id) ?? null)).map((id) => ({ id, expected: a.get(id) ?? null, actual: b.get(id) ?? null }));
+      [...new Set([...a.keys(), ...b.keys()])]
+        .filter((id) => stableStringify(a.get(id) ?? null) !== stableStringify(b.get(id) ?? null))
+        .map((id) => ({ id, expected: a.get(id) ?? null, actual: b.get(id) ?? null }));
     const lost = diff(intended, serverRows);
-    if (lost.length) throw new IntentViolation(`the server does not hold what the users wrote (${policy}):\n${JSON.stringify(lost, null, 1)}\nwrites:\n${writes.map((w) => JSON.stringify({ ...w, fields: Object.fromEntries(Object.entries(w.fields).map(([k, v]) => [k, v === ABSENT ? '<absent>' : v])) })).join('\n')}`);
+    if (lost.length)
+      throw new IntentViolation(
+        `the server does not hold what the users wrote (${policy}):\n${JSON.stringify(lost, null, 1)}\nwrites:\n${writes.map((w) => JSON.stringify({ ...w, fields: Object.fromEntries(Object.entries(w.fields).map(([k, v]) => [k, v === ABSENT ? '<absent>' : v])) })).join('\n')}`,
+      );
     for (const [i, d] of devices.entries()) {
       const local = new Map((await d.engine.table(table).toArray()).map((row) => [row.id as string, normalizeRow(policy, dataOf(row))]));
       const apart = diff(serverRows, local);
@@ -233,7 +256,8 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
     if (applied.length !== appliedSet.size) throw new IntentViolation('an op id was recorded twice on the server');
     const never = [...sent].filter((id) => !appliedSet.has(id));
     const unknown = applied.filter((id) => !sent.has(id));
-    if (never.length || unknown.length) throw new IntentViolation(`ops sent but never applied: ${never.join(', ') || 'none'}; applied but never sent: ${unknown.join(', ') || 'none'}`);
+    if (never.length || unknown.length)
+      throw new IntentViolation(`ops sent but never applied: ${never.join(', ') || 'none'}; applied but never sent: ${unknown.join(', ') || 'none'}`);
     return { writes: writes.length, opsSent: sent.size, rows: serverRows.size, faults };
   } finally {
     await Promise.all(devices.map((d) => d.engine.stop().catch(() => undefined)));

@@ -42,7 +42,16 @@ export function scheduleArbitrary(minSteps: number, maxSteps: number): fc.Arbitr
     .chain((setup) => {
       const engine = fc.integer({ min: 0, max: setup.engines - 1 });
       const step: fc.Arbitrary<Step> = fc.oneof(
-        { weight: 12, arbitrary: fc.record({ t: fc.constant('write' as const), e: engine, row: fc.integer({ min: 0, max: 3 }), kind: fc.constantFrom<'put' | 'update' | 'delete'>('put', 'update', 'update', 'update', 'delete'), fields: fc.integer({ min: 1, max: 15 }) }) },
+        {
+          weight: 12,
+          arbitrary: fc.record({
+            t: fc.constant('write' as const),
+            e: engine,
+            row: fc.integer({ min: 0, max: 3 }),
+            kind: fc.constantFrom<'put' | 'update' | 'delete'>('put', 'update', 'update', 'update', 'delete'),
+            fields: fc.integer({ min: 1, max: 15 }),
+          }),
+        },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('net' as const), e: engine, on: fc.boolean() }) },
         { weight: 3, arbitrary: fc.record({ t: fc.constant('fault' as const), e: engine, fault: fc.constantFrom(...FAULTS) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('sync' as const), e: engine }) },
@@ -50,6 +59,9 @@ export function scheduleArbitrary(minSteps: number, maxSteps: number): fc.Arbitr
         { weight: 1, arbitrary: fc.record({ t: fc.constant('kill' as const), e: engine }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('outage' as const), ms: fc.integer({ min: 20, max: 150 }) }) },
       );
-      return fc.record({ setup: fc.constant({ ...setup, tabs: setup.tabs && setup.engines >= 3 }), steps: fc.array(step, { minLength: minSteps, maxLength: maxSteps }) });
+      return fc.record({
+        setup: fc.constant({ ...setup, tabs: setup.tabs && setup.engines >= 3 }),
+        steps: fc.array(step, { minLength: minSteps, maxLength: maxSteps }),
+      });
     });
 }

@@ -41,7 +41,10 @@ describe('tableSyncMachine, model-based', () => {
         return { page: c.page?.cursor ?? null, cursor: c.cursor, started: c.processed > 0, error: c.error?.code ?? null };
       },
       start: (fakes, clock, inspect) => {
-        const parent = parentOf(tableSyncMachine.provide({ actors: { fetchPage: fakes.promise('fetchPage'), applyPage: fakes.promise('applyPage') } as never }), input);
+        const parent = parentOf(
+          tableSyncMachine.provide({ actors: { fetchPage: fakes.promise('fetchPage'), applyPage: fakes.promise('applyPage') } as never }),
+          input,
+        );
         received = parent.received;
         const root = createActor(parent.machine, { clock, inspect }).start();
         return { actor: childOf(root), root };
@@ -84,7 +87,8 @@ describe('initialSyncMachine, model-based', () => {
     // Also spawns its children without systemIds (see ModelSpec.traverse).
     const traversable = withoutParent(initialSyncMachine, ['reportProgress', 'reportFailed'], {
       spawnTableChildren: enqueueActions(({ context, enqueue }) => {
-        for (const table of (context as InitialSyncContext).tables) enqueue.spawnChild('tableSync', { id: initialChildId(table), input: { table, cursor: null, initial: true } });
+        for (const table of (context as InitialSyncContext).tables)
+          enqueue.spawnChild('tableSync', { id: initialChildId(table), input: { table, cursor: null, initial: true } });
       }),
     });
     const events: AnyEventObject[] = [
@@ -124,10 +128,15 @@ describe('initialSyncMachine, model-based', () => {
         if (event.type === 'TABLE.PROGRESS' && snapshot.matches('downloading')) {
           const tasks = c.progress.tasks ?? { processed: 0, total: null };
           const notes = c.progress.notes ?? { processed: 0, total: null };
-          expect(received.at(-1)).toEqual({ type: 'INITIAL.PROGRESS', processed: tasks.processed + notes.processed, total: tasks.total === null || notes.total === null ? null : tasks.total + notes.total });
+          expect(received.at(-1)).toEqual({
+            type: 'INITIAL.PROGRESS',
+            processed: tasks.processed + notes.processed,
+            total: tasks.total === null || notes.total === null ? null : tasks.total + notes.total,
+          });
         }
         if (snapshot.matches('done')) expect(c.remaining).toEqual([]);
-        if (snapshot.matches('failed')) expect(received.filter((e) => !e.type.startsWith('xstate.')).at(-1)).toEqual({ type: 'INITIAL.FAILED', error: network });
+        if (snapshot.matches('failed'))
+          expect(received.filter((e) => !e.type.startsWith('xstate.')).at(-1)).toEqual({ type: 'INITIAL.FAILED', error: network });
       },
     });
     return report;
@@ -149,7 +158,13 @@ describe('connectionMachine, model-based', () => {
       traverse: withoutParent(connectionMachine, ['reportOnline', 'reportOffline']),
       input: { online },
       delayMs: 0,
-      events: [{ type: 'ENV.ONLINE' }, { type: 'ENV.OFFLINE' }, { type: 'REQUEST.OK', latencyMs: 40 }, { type: 'REQUEST.OK', latencyMs: 2000 }, { type: 'REQUEST.FAILED' }],
+      events: [
+        { type: 'ENV.ONLINE' },
+        { type: 'ENV.OFFLINE' },
+        { type: 'REQUEST.OK', latencyMs: 40 },
+        { type: 'REQUEST.OK', latencyMs: 2000 },
+        { type: 'REQUEST.FAILED' },
+      ],
       project: (s) => {
         const c = s.context as ConnectionContext;
         return { quality: c.quality, failures: Math.min(c.failures, 2), measured: c.latencyMs !== null };

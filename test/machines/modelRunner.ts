@@ -1,4 +1,13 @@
-import { SimulatedClock, type AnyActorRef, type AnyStateNode, type AnyMachineSnapshot, type AnyEventObject, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
+import {
+  SimulatedClock,
+  type AnyActorRef,
+  type AnyStateNode,
+  type AnyMachineSnapshot,
+  type AnyEventObject,
+  type AnyStateMachine,
+  type EventObject,
+  type InspectionEvent,
+} from 'xstate';
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { expect } from 'vitest';
 import { allStateNodes, machineEdges, transitionKey } from '../../scripts/viz/machineEdges';

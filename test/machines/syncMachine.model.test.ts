@@ -121,7 +121,8 @@ function inState(snapshot: AnyMachineSnapshot, value: string | Record<string, st
 const traversable = syncMachine.provide({
   actions: {
     spawnTableChildren: enqueueActions(({ context, enqueue }) => {
-      for (const table of (context as SyncContext).tables) enqueue.spawnChild('tableSync', { id: tableChildId(table), input: { table, cursor: null, initial: false } });
+      for (const table of (context as SyncContext).tables)
+        enqueue.spawnChild('tableSync', { id: tableChildId(table), input: { table, cursor: null, initial: false } });
     }),
   } as never,
 });
@@ -177,7 +178,11 @@ describe('syncMachine, model-based', () => {
         delayMs: 1000,
         start: (fakes, clock, inspect) => {
           const machine = provideFakes(fakes);
-          const actor = createActor(stubConnection ? machine.provide({ actors: { connection: fakes.stub('connection') } as never }) : machine, { input, clock, inspect }).start();
+          const actor = createActor(stubConnection ? machine.provide({ actors: { connection: fakes.stub('connection') } as never }) : machine, {
+            input,
+            clock,
+            inspect,
+          }).start();
           return { actor, root: actor };
         },
         check,

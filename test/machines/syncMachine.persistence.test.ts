@@ -49,42 +49,54 @@ describe('syncMachine persistence', () => {
 
   it('reaches a good spread of states to persist', () => {
     const values = new Set(paths.map((p) => JSON.stringify((p.state.value as { lifecycle: unknown }).lifecycle)));
-    for (const expected of ['{"idle":"resting"}', '"offline"', '{"error":"refreshingToken"}', '{"syncing":"pushing"}', '{"syncing":"pulling"}', '{"syncing":"initial"}', '{"reconnecting":"probing"}', '{"reconnecting":"waiting"}']) {
+    for (const expected of [
+      '{"idle":"resting"}',
+      '"offline"',
+      '{"error":"refreshingToken"}',
+      '{"syncing":"pushing"}',
+      '{"syncing":"pulling"}',
+      '{"syncing":"initial"}',
+      '{"reconnecting":"probing"}',
+      '{"reconnecting":"waiting"}',
+    ]) {
       expect(values).toContain(expected);
     }
   });
 
-  it.each(paths.map((p) => [`${JSON.stringify(p.state.value)} (${p.steps.length - 1} steps)`, p] as const))('survives persist → JSON → restore → persist → restore in %s', async (_name, path) => {
-    const actor = await replay(new FakeActors(), path.steps);
-    const original = actor.getSnapshot() as AnyMachineSnapshot;
-    const first = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
-    actor.stop();
+  it.each(paths.map((p) => [`${JSON.stringify(p.state.value)} (${p.steps.length - 1} steps)`, p] as const))(
+    'survives persist → JSON → restore → persist → restore in %s',
+    async (_name, path) => {
+      const actor = await replay(new FakeActors(), path.steps);
+      const original = actor.getSnapshot() as AnyMachineSnapshot;
+      const first = JSON.parse(JSON.stringify(actor.getPersistedSnapshot()));
+      actor.stop();
 
-    const fakes = new FakeActors();
-    const restored = restore(fakes, first);
-    await flush();
-    const second = JSON.parse(JSON.stringify(restored.getPersistedSnapshot()));
-    const again = restore(new FakeActors(), second);
-    await flush();
-
-    for (const snapshot of [restored.getSnapshot(), again.getSnapshot()] as AnyMachineSnapshot[]) {
-      expect(snapshot.status).toBe('active');
-      expect(snapshot.value).toEqual(original.value);
-      expect(snapshot.context).toEqual(original.context);
-      expect(Object.keys(snapshot.children).sort()).toEqual(Object.keys(original.children).sort());
-    }
-    again.stop();
-    // The lock actor runs again too: the restored cycle holds the lock, as the original did.
-    expect(fakes.locksHeld).toBe(original.matches({ lifecycle: 'syncing' }) ? 1 : 0);
-    // An unfinished promise actor runs again on restore; the chart keeps going when it settles.
-    if (original.matches({ lifecycle: { syncing: 'pushing' } })) {
-      expect(fakes.starts.get('pushBatch')).toBe(1);
-      fakes.settle('pushBatch', 'done', { pushed: 1, bytes: 1, durationMs: 1, remaining: 0 });
+      const fakes = new FakeActors();
+      const restored = restore(fakes, first);
       await flush();
-      expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ lifecycle: { syncing: 'pushing' } })).toBe(false);
-    }
-    restored.stop();
-  });
+      const second = JSON.parse(JSON.stringify(restored.getPersistedSnapshot()));
+      const again = restore(new FakeActors(), second);
+      await flush();
+
+      for (const snapshot of [restored.getSnapshot(), again.getSnapshot()] as AnyMachineSnapshot[]) {
+        expect(snapshot.status).toBe('active');
+        expect(snapshot.value).toEqual(original.value);
+        expect(snapshot.context).toEqual(original.context);
+        expect(Object.keys(snapshot.children).sort()).toEqual(Object.keys(original.children).sort());
+      }
+      again.stop();
+      // The lock actor runs again too: the restored cycle holds the lock, as the original did.
+      expect(fakes.locksHeld).toBe(original.matches({ lifecycle: 'syncing' }) ? 1 : 0);
+      // An unfinished promise actor runs again on restore; the chart keeps going when it settles.
+      if (original.matches({ lifecycle: { syncing: 'pushing' } })) {
+        expect(fakes.starts.get('pushBatch')).toBe(1);
+        fakes.settle('pushBatch', 'done', { pushed: 1, bytes: 1, durationMs: 1, remaining: 0 });
+        await flush();
+        expect((restored.getSnapshot() as AnyMachineSnapshot).matches({ lifecycle: { syncing: 'pushing' } })).toBe(false);
+      }
+      restored.stop();
+    },
+  );
 
   it('restores a backoff wait whose timer was lost, and the next trigger probes at once', async () => {
     const path = paths.find((p) => JSON.stringify((p.state.value as { lifecycle: unknown }).lifecycle) === '{"reconnecting":"waiting"}')!;

@@ -36,7 +36,7 @@ describe('syncMachine against the transition table', () => {
     expect(missing, `table rows without an edge: ${missing.join(', ')}`).toEqual([]);
   });
 
-  it('has exactly the table\'s top-level states', () => {
+  it("has exactly the table's top-level states", () => {
     const states = Object.keys(syncMachine.root.states.lifecycle!.states).sort();
     expect(states).toEqual((Object.keys(STATUS_TRANSITIONS) as SyncTopState[]).sort());
   });

@@ -25,7 +25,13 @@ function Status() {
 function Tasks() {
   const engine = useSyncEngine();
   const tasks = useLiveQuery(() => engine.db.table('tasks').toArray(), [engine], []);
-  return <ul>{tasks.map((t) => <li key={t.id as string}>{t.title as string}</li>)}</ul>;
+  return (
+    <ul>
+      {tasks.map((t) => (
+        <li key={t.id as string}>{t.title as string}</li>
+      ))}
+    </ul>
+  );
 }
 
 describe('React bindings on a real engine and server', () => {
@@ -65,7 +71,10 @@ describe('React bindings on a real engine and server', () => {
     cleanup();
     await e.stop();
     stopped = true;
-    await e.table('tasks').put({ id: 'late', title: 'after stop' }).catch(() => undefined);
+    await e
+      .table('tasks')
+      .put({ id: 'late', title: 'after stop' })
+      .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
     expect(afterStop).toBe(0);
     expect(e.status).toBe('rehydrating');
@@ -108,7 +117,11 @@ describe('React bindings on a real engine and server', () => {
       const { status } = useSyncStatus();
       const { lastSyncedAt } = useTableSync('tasks');
       renders.status += 1;
-      return <span>{status} {lastSyncedAt}</span>;
+      return (
+        <span>
+          {status} {lastSyncedAt}
+        </span>
+      );
     }
     render(
       <SyncProvider engine={e}>

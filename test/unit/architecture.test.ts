@@ -22,7 +22,11 @@ async function importsOf(file: string): Promise<Array<[string, boolean]>> {
 }
 
 function resolveLayer(file: string, specifier: string): string {
-  if (!specifier.startsWith('.')) return `pkg:${specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/')}`;
+  if (!specifier.startsWith('.'))
+    return `pkg:${specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/')}`;
   const target = relative(root, join(root, file, '..', specifier));
   const parts = target.split('/');
   if (parts[0] !== 'src') return parts[0]!;
@@ -36,8 +40,10 @@ const allowed: Record<string, (layer: string) => boolean> = {
   'src/protocol': (l) => ['src/core', 'src/protocol', 'pkg:zod'].includes(l),
   'src/local': (l) => ['src/core', 'src/protocol', 'src/local', 'pkg:dexie'].includes(l),
   'src/coordination': (l) => ['src/core', 'src/local', 'src/coordination', 'pkg:dexie'].includes(l),
-  'src/react': (l) => ['src/react', 'src/core', 'src/local', 'src/engine.ts', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
-  'src/actors': (l) => ['src/core', 'src/protocol', 'src/local', 'src/coordination', 'src/transport', 'src/actors', 'machines', 'pkg:xstate', 'pkg:dexie'].includes(l),
+  'src/react': (l) =>
+    ['src/react', 'src/core', 'src/local', 'src/engine.ts', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
+  'src/actors': (l) =>
+    ['src/core', 'src/protocol', 'src/local', 'src/coordination', 'src/transport', 'src/actors', 'machines', 'pkg:xstate', 'pkg:dexie'].includes(l),
 };
 
 describe('dependency direction', () => {
@@ -63,7 +69,8 @@ describe('dependency direction', () => {
     for (const dir of ['src', 'machines']) {
       for (const file of await filesUnder(dir)) {
         if (file.startsWith('src/react') || file.startsWith('src/demo')) continue;
-        for (const [specifier] of await importsOf(file)) if (/^(react|react-dom|@xstate\/react|dexie-react-hooks)(\/|$)/.test(specifier)) bad.push(`${file} imports ${specifier}`);
+        for (const [specifier] of await importsOf(file))
+          if (/^(react|react-dom|@xstate\/react|dexie-react-hooks)(\/|$)/.test(specifier)) bad.push(`${file} imports ${specifier}`);
       }
     }
     expect(bad).toEqual([]);

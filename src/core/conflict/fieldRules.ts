@@ -33,13 +33,19 @@ export function mergeField(rule: FieldRule, ctx: FieldMergeContext): Value {
     case 'union':
       return Array.isArray(ctx.client) && Array.isArray(ctx.server) ? union(ctx, typeof rule === 'object' && 'by' in rule ? rule.by : undefined) : lww;
     case 'concat':
-      return typeof ctx.client === 'string' && typeof ctx.server === 'string' ? concat(ctx, ctx.client, ctx.server, typeof rule === 'object' && 'separator' in rule ? rule.separator ?? '\n' : '\n') : lww;
+      return typeof ctx.client === 'string' && typeof ctx.server === 'string'
+        ? concat(ctx, ctx.client, ctx.server, typeof rule === 'object' && 'separator' in rule ? (rule.separator ?? '\n') : '\n')
+        : lww;
     case 'counter':
       return counter(ctx) ?? lww;
     case 'deep':
       return deep(ctx.base, ctx.client, ctx.server, ctx.lwwWinner);
     default:
-      throw new ChartsyncError('INVALID_POLICY', `Unknown field rule "${name}" for field "${ctx.field}": use lww, max, min, or, union, concat, counter, deep or a function.`, { context: { field: ctx.field } });
+      throw new ChartsyncError(
+        'INVALID_POLICY',
+        `Unknown field rule "${name}" for field "${ctx.field}": use lww, max, min, or, union, concat, counter, deep or a function.`,
+        { context: { field: ctx.field } },
+      );
   }
 }
 
@@ -99,7 +105,8 @@ export interface PNCounter {
 export function isPNCounter(value: unknown): value is PNCounter {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const { p, n } = value as Record<string, unknown>;
-  const isCounts = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((c) => typeof c === 'number' && c >= 0);
+  const isCounts = (x: unknown): boolean =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) && Object.values(x).every((c) => typeof c === 'number' && c >= 0);
   return isCounts(p) && isCounts(n) && Object.keys(value).length === 2;
 }
 

@@ -7,7 +7,9 @@ import type { ConflictSide, ConflictSideName } from './types';
  * is called client, so every replica picks the same winner.
  */
 export function lastWriter(client: ConflictSide, server: ConflictSide): ConflictSideName {
-  return laterWrite(client.at, client.deviceId, server.at, server.deviceId) ?? (stableStringify(client.row) > stableStringify(server.row) ? 'client' : 'server');
+  return (
+    laterWrite(client.at, client.deviceId, server.at, server.deviceId) ?? (stableStringify(client.row) > stableStringify(server.row) ? 'client' : 'server')
+  );
 }
 
 /**
@@ -17,7 +19,10 @@ export function lastWriter(client: ConflictSide, server: ConflictSide): Conflict
 export function lastFieldWriter(client: ConflictSide, server: ConflictSide, field: string): ConflictSideName {
   const at = (side: ConflictSide) => side.fieldAt?.[field] ?? side.at;
   const device = (side: ConflictSide) => side.fieldDevice?.[field] ?? side.deviceId;
-  return laterWrite(at(client), device(client), at(server), device(server)) ?? (stableStringify(client.row[field] ?? null) > stableStringify(server.row[field] ?? null) ? 'client' : 'server');
+  return (
+    laterWrite(at(client), device(client), at(server), device(server)) ??
+    (stableStringify(client.row[field] ?? null) > stableStringify(server.row[field] ?? null) ? 'client' : 'server')
+  );
 }
 
 function laterWrite(clientAt: number, clientDevice: string, serverAt: number, serverDevice: string): ConflictSideName | undefined {

@@ -53,7 +53,11 @@ export function assertPolicies(policies: Readonly<Record<string, unknown>>): voi
 }
 
 function invalidStrategy(strategy: unknown, table: string): ChartsyncError {
-  return new ChartsyncError('INVALID_POLICY', `Unknown conflict strategy ${JSON.stringify(strategy)} for table "${table}": use one of ${CONFLICT_STRATEGIES.join(', ')}.`, { context: { table } });
+  return new ChartsyncError(
+    'INVALID_POLICY',
+    `Unknown conflict strategy ${JSON.stringify(strategy)} for table "${table}": use one of ${CONFLICT_STRATEGIES.join(', ')}.`,
+    { context: { table } },
+  );
 }
 
 function differingFields(input: ConflictInput): string[] {
@@ -125,7 +129,11 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
         fromServer += 1;
       } else {
         value = mergeField(rule, { field, base: baseRow?.[field], client: c, server: s, lwwWinner: lastFieldWriter(input.client, input.server, field), input });
-        const source: FieldSource = jsonEqual(value, c) ? { from: 'client' } : jsonEqual(value, s) ? { from: 'server' } : { from: 'merged', rule: ruleName(rule) };
+        const source: FieldSource = jsonEqual(value, c)
+          ? { from: 'client' }
+          : jsonEqual(value, s)
+            ? { from: 'server' }
+            : { from: 'merged', rule: ruleName(rule) };
         // A merged value takes something from both sides.
         if (source.from !== 'server') fromClient += 1;
         if (source.from !== 'client') fromServer += 1;
@@ -140,14 +148,23 @@ function fieldMerge(input: ConflictInput, policy: Extract<ConflictPolicy, { stra
 
 function custom(input: ConflictInput, row: JsonObject): Resolution {
   if (typeof row !== 'object' || row === null || Array.isArray(row)) {
-    throw new ChartsyncError('INVALID_POLICY', `The custom resolver of table "${input.table}" returned ${JSON.stringify(row)}: it must return the resolved row object.`, { context: { table: input.table, rowId: input.rowId } });
+    throw new ChartsyncError(
+      'INVALID_POLICY',
+      `The custom resolver of table "${input.table}" returned ${JSON.stringify(row)}: it must return the resolved row object.`,
+      { context: { table: input.table, rowId: input.rowId } },
+    );
   }
   const fields: Record<string, FieldSource> = {};
   for (const field of differingFields(input)) {
     const value = row[field];
-    fields[field] = jsonEqual(value, input.client.row[field]) ? { from: 'client' } : jsonEqual(value, input.server.row[field]) ? { from: 'server' } : { from: 'merged', rule: 'custom' };
+    fields[field] = jsonEqual(value, input.client.row[field])
+      ? { from: 'client' }
+      : jsonEqual(value, input.server.row[field])
+        ? { from: 'server' }
+        : { from: 'merged', rule: 'custom' };
   }
   const froms = new Set(Object.values(fields).map((f) => f.from));
-  const winner: Resolution['winner'] = froms.size === 1 && (froms.has('client') || froms.has('server')) ? ([...froms][0] as ConflictSideName) : froms.size === 0 ? 'server' : 'merged';
+  const winner: Resolution['winner'] =
+    froms.size === 1 && (froms.has('client') || froms.has('server')) ? ([...froms][0] as ConflictSideName) : froms.size === 0 ? 'server' : 'merged';
   return { outcome: 'resolved', winner, row: { ...row }, fields };
 }

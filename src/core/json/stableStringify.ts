@@ -24,7 +24,11 @@ function write(value: unknown, seen: Set<object>, path: string): string {
     case 'object':
       break;
     default:
-      throw new ChartsyncError('INVALID_VALUE', `${path} is a ${typeof value}, which JSON cannot represent: store strings, numbers, booleans, null, arrays or plain objects.`, { context: { path } });
+      throw new ChartsyncError(
+        'INVALID_VALUE',
+        `${path} is a ${typeof value}, which JSON cannot represent: store strings, numbers, booleans, null, arrays or plain objects.`,
+        { context: { path } },
+      );
   }
   const obj = value as object;
   const withToJson = obj as { toJSON?: () => unknown };

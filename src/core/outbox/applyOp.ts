@@ -9,7 +9,9 @@ export function applyOp(row: Readonly<JsonObject> | undefined, op: Pick<Op, 'kin
       return { ...op.patch };
     case 'update':
       if (row === undefined) {
-        throw new ChartsyncError('ROW_NOT_FOUND', `Cannot update ${op.table}/${op.rowId}: the row does not exist (put it first).`, { context: { table: op.table, rowId: op.rowId } });
+        throw new ChartsyncError('ROW_NOT_FOUND', `Cannot update ${op.table}/${op.rowId}: the row does not exist (put it first).`, {
+          context: { table: op.table, rowId: op.rowId },
+        });
       }
       return { ...row, ...op.patch };
     case 'delete':

@@ -20,9 +20,19 @@ import { fieldTime, type Op, type OpBase } from './types';
  */
 export function coalesceOps(pending: Op, next: Op): Op | null {
   if (pending.table !== next.table || pending.rowId !== next.rowId) {
-    throw new ChartsyncError('INVALID_OP_SEQUENCE', `Cannot coalesce ops of different rows (${pending.table}/${pending.rowId} and ${next.table}/${next.rowId}): coalesce only ops on one row.`);
+    throw new ChartsyncError(
+      'INVALID_OP_SEQUENCE',
+      `Cannot coalesce ops of different rows (${pending.table}/${pending.rowId} and ${next.table}/${next.rowId}): coalesce only ops on one row.`,
+    );
   }
-  const keep = { opId: pending.opId, table: pending.table, rowId: pending.rowId, createdAt: pending.createdAt, at: next.at, writes: (pending.writes ?? 1) + (next.writes ?? 1) };
+  const keep = {
+    opId: pending.opId,
+    table: pending.table,
+    rowId: pending.rowId,
+    createdAt: pending.createdAt,
+    at: next.at,
+    writes: (pending.writes ?? 1) + (next.writes ?? 1),
+  };
   const priority = Math.min(pending.priority, next.priority);
   switch (next.kind) {
     case 'create': {
@@ -41,7 +51,11 @@ export function coalesceOps(pending: Op, next: Op): Op | null {
     }
     case 'update': {
       if (pending.kind === 'delete') {
-        throw new ChartsyncError('INVALID_OP_SEQUENCE', `Row ${pending.table}/${pending.rowId} has a pending delete: an update cannot follow it; put the row again to recreate it.`, { context: { table: pending.table, rowId: pending.rowId } });
+        throw new ChartsyncError(
+          'INVALID_OP_SEQUENCE',
+          `Row ${pending.table}/${pending.rowId} has a pending delete: an update cannot follow it; put the row again to recreate it.`,
+          { context: { table: pending.table, rowId: pending.rowId } },
+        );
       }
       const base = mergeBase(pending.base, next.base, true);
       const patch = { ...pending.patch, ...next.patch };

@@ -2,7 +2,7 @@ import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
 import { applyServerRows } from '../applyServerRows';
 import { assertFence } from '../fence';
-import type { OutboxEntry, } from '../types';
+import type { OutboxEntry } from '../types';
 import type { LocalDb } from '../db';
 
 /** The server's acceptance of one op. */
@@ -19,7 +19,15 @@ export interface OpAck {
  * sent again). Where a row has no other unsent op it becomes the server's version — even at the version
  * it already had, since the answer is the outcome of our own op; otherwise later ops are rebased over it.
  */
-export async function ackOps(db: LocalDb, tables: readonly string[], acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, now: number = Date.now(), policies: ConflictPolicies = {}): Promise<number> {
+export async function ackOps(
+  db: LocalDb,
+  tables: readonly string[],
+  acks: readonly OpAck[],
+  rows: readonly WireChange[],
+  lockToken: number,
+  now: number = Date.now(),
+  policies: ConflictPolicies = {},
+): Promise<number> {
   if (acks.length === 0) return 0;
   const outbox = db._outbox;
   const tombstones = db._tombstones;
@@ -28,7 +36,10 @@ export async function ackOps(db: LocalDb, tables: readonly string[], acks: reado
     const keyed = acks.every((a) => a.seq !== undefined);
     const entries = keyed
       ? (await outbox.bulkGet(acks.map((a) => a.seq!))).filter((e, i): e is OutboxEntry => e !== undefined && e.opId === acks[i]!.opId)
-      : ((await outbox.where('opId').anyOf(acks.map((a) => a.opId)).toArray()) as OutboxEntry[]);
+      : ((await outbox
+          .where('opId')
+          .anyOf(acks.map((a) => a.opId))
+          .toArray()) as OutboxEntry[]);
     if (entries.length === 0) return 0;
     await outbox.bulkDelete(entries.map((e) => e.seq!));
     const acked = new Set(entries.map((e) => `${e.table}\u0000${e.rowId}`));

@@ -1,5 +1,5 @@
 import { ChartsyncError } from '../../core/errors';
-import type { DeadLetter, } from '../types';
+import type { DeadLetter } from '../types';
 import { type LocalDb, rowsOf } from '../db';
 
 /** Every dead-lettered op, oldest failure first. */

@@ -38,15 +38,28 @@ export async function failOps(db: LocalDb, opIds: readonly string[], failure: Op
   const maxAttempts = options.maxAttempts ?? 10;
   return db.transaction('rw', [outbox, deadletter, db._meta], async () => {
     await assertFence(db, lockToken);
-    const entries = await outbox.where('opId').anyOf([...opIds]).toArray();
+    const entries = await outbox
+      .where('opId')
+      .anyOf([...opIds])
+      .toArray();
     const dead: DeadLetter[] = [];
     for (const entry of entries) {
       if (failure.final || entry.attempts >= maxAttempts) {
         const { lockToken: _token, ...op } = entry;
-        dead.push({ op: { ...op, state: 'pending' }, reason: failure.final ? failure.reason : `gave up after ${entry.attempts} attempts: ${failure.reason}`, code: failure.code, failedAt: now });
+        dead.push({
+          op: { ...op, state: 'pending' },
+          reason: failure.final ? failure.reason : `gave up after ${entry.attempts} attempts: ${failure.reason}`,
+          code: failure.code,
+          failedAt: now,
+        });
       } else {
         const { lockToken: _token, ...op } = entry;
-        await outbox.put({ ...op, state: 'pending', nextAttemptAt: now + retryDelay(entry.attempts, options.random, options.retryBaseMs, options.retryMaxMs), lastError: failure.reason });
+        await outbox.put({
+          ...op,
+          state: 'pending',
+          nextAttemptAt: now + retryDelay(entry.attempts, options.random, options.retryBaseMs, options.retryMaxMs),
+          lastError: failure.reason,
+        });
       }
     }
     if (dead.length) {

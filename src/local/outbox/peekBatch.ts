@@ -65,7 +65,8 @@ export async function peekBatch(db: LocalDb, limits: BatchLimits = {}): Promise<
  * backoff, not behind an earlier op of their row that is in flight or in backoff).
  */
 export async function countReady(db: LocalDb, now: number = Date.now(), maxSeq?: number): Promise<number> {
-  return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY, ...(maxSeq !== undefined ? { maxSeq } : {}) })).length;
+  return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY, ...(maxSeq !== undefined ? { maxSeq } : {}) }))
+    .length;
 }
 
 /**

@@ -30,12 +30,18 @@ export const MAX_ROLE_LENGTH = 64;
 /** Builds the verifier of an auth config; refuses a config that could not verify anything, or would verify too much. */
 export function createAuth(config: AuthConfig): Auth {
   if (config.mode === 'dev' && 'secret' in config && (config as { secret?: unknown }).secret !== undefined) {
-    throw new ChartsyncError('CONFIG', 'auth: dev mode signs with a random secret of its own; a real secret would make dev tokens valid on a production server. Drop the secret (unset JWT_SECRET) or use mode "jwt".');
+    throw new ChartsyncError(
+      'CONFIG',
+      'auth: dev mode signs with a random secret of its own; a real secret would make dev tokens valid on a production server. Drop the secret (unset JWT_SECRET) or use mode "jwt".',
+    );
   }
   const secret = config.mode === 'dev' ? crypto.randomUUID() + crypto.randomUUID() : config.secret;
   if (config.mode === 'jwt' && !secret && !config.jwksUrl) throw new ChartsyncError('CONFIG', 'auth: mode "jwt" needs a secret (JWT_SECRET) or a jwksUrl');
   if (config.mode === 'jwt' && config.jwksUrl && !config.audience) {
-    throw new ChartsyncError('CONFIG', 'auth: a jwksUrl needs an audience (the "aud" your provider puts in tokens for this app): without it, tokens the provider signs for any other app would be accepted.');
+    throw new ChartsyncError(
+      'CONFIG',
+      'auth: a jwksUrl needs an audience (the "aud" your provider puts in tokens for this app): without it, tokens the provider signs for any other app would be accepted.',
+    );
   }
   const hmac = secret ? new TextEncoder().encode(secret) : undefined;
   const jwks: JWTVerifyGetKey | undefined = config.mode === 'jwt' && config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl)) : undefined;
@@ -55,15 +61,21 @@ export function createAuth(config: AuthConfig): Auth {
       } catch (error) {
         const { code, claim } = error as { code?: string; claim?: string };
         if (code === 'ERR_JWT_EXPIRED') throw new HttpError(401, 'UNAUTHORIZED', 'Token expired: get a new token and retry.');
-        if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp') throw new HttpError(401, 'UNAUTHORIZED', 'Token lacks the "exp" claim: chartsync tokens must expire.');
-        if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new HttpError(401, 'UNAUTHORIZED', `Token was not issued for this server: its "${claim ?? 'claims'}" claim does not match.`);
-        throw new HttpError(401, 'UNAUTHORIZED', 'Invalid token: it is malformed or not signed with this server\'s key.');
+        if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp')
+          throw new HttpError(401, 'UNAUTHORIZED', 'Token lacks the "exp" claim: chartsync tokens must expire.');
+        if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+          throw new HttpError(401, 'UNAUTHORIZED', `Token was not issued for this server: its "${claim ?? 'claims'}" claim does not match.`);
+        throw new HttpError(401, 'UNAUTHORIZED', "Invalid token: it is malformed or not signed with this server's key.");
       }
       const { sub, org, role, exp } = payload;
       if (typeof sub !== 'string' || typeof org !== 'string' || org.length === 0 || sub.length === 0) {
         throw new HttpError(401, 'UNAUTHORIZED', 'Token lacks the "sub" and "org" claims every chartsync token needs.');
       }
-      for (const [name, value, max] of [['sub', sub, MAX_CLAIM_LENGTH], ['org', org, MAX_CLAIM_LENGTH], ['role', role, MAX_ROLE_LENGTH]] as const) {
+      for (const [name, value, max] of [
+        ['sub', sub, MAX_CLAIM_LENGTH],
+        ['org', org, MAX_CLAIM_LENGTH],
+        ['role', role, MAX_ROLE_LENGTH],
+      ] as const) {
         if (value === undefined || value === null) continue;
         if (typeof value !== 'string' || value.length > max || unstorableString(value)) {
           throw new HttpError(401, 'UNAUTHORIZED', `Token's "${name}" claim must be a string of at most ${max} characters of valid Unicode without NUL.`);

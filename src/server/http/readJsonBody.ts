@@ -9,9 +9,15 @@ import { HttpError } from './httpError';
  * too deep, `__proto__` keys, NUL or unpaired surrogates), `envelope` levels above the rows it carries;
  * `opIdAt` names the op a bad path belongs to (the client dead-letters that op alone).
  */
-export async function readJsonBody(request: Request, maxBytes: number, envelope = 0, opIdAt?: (body: unknown, path: string) => string | undefined): Promise<unknown> {
+export async function readJsonBody(
+  request: Request,
+  maxBytes: number,
+  envelope = 0,
+  opIdAt?: (body: unknown, path: string) => string | undefined,
+): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? 'NaN');
-  const tooLarge = (size: string) => new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is ${size}, over the limit of ${maxBytes} bytes: send fewer ops per push.`);
+  const tooLarge = (size: string) =>
+    new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is ${size}, over the limit of ${maxBytes} bytes: send fewer ops per push.`);
   if (declared > maxBytes * 4) throw tooLarge(`${declared} bytes`);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -40,7 +46,8 @@ export async function readJsonBody(request: Request, maxBytes: number, envelope 
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: maxBytes + 1 });
     } catch (error) {
-      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || (error as Error).message.includes('maxOutputLength')) throw tooLarge('larger when unzipped');
+      if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || (error as Error).message.includes('maxOutputLength'))
+        throw tooLarge('larger when unzipped');
       throw new HttpError(400, 'INVALID_BODY', 'Request body is not valid gzip: compress it with gzip or drop the Content-Encoding header.');
     }
   } else if (encoding && encoding !== 'identity') {

@@ -33,7 +33,11 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        throw new ChartsyncError('DATA_DIR_LOCKED', `The data folder ${dir} is already used by process ${pid}${pid === process.pid ? ' (this one)' : ''}: stop that server first, or give this one another folder (--data).`, { context: { dir, pid } });
+        throw new ChartsyncError(
+          'DATA_DIR_LOCKED',
+          `The data folder ${dir} is already used by process ${pid}${pid === process.pid ? ' (this one)' : ''}: stop that server first, or give this one another folder (--data).`,
+          { context: { dir, pid } },
+        );
       }
       await rm(file, { force: true });
     }

@@ -83,12 +83,18 @@ export async function ensureEpoch(storage: Storage): Promise<string> {
 export async function migrate(storage: Storage): Promise<number> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(7406253)`);
-    await tx.query(`create table if not exists chartsync_migrations (version int primary key, name text not null, applied_at timestamptz not null default now())`);
+    await tx.query(
+      `create table if not exists chartsync_migrations (version int primary key, name text not null, applied_at timestamptz not null default now())`,
+    );
     const done = new Set((await tx.query<{ version: number }>(`select version from chartsync_migrations`)).map((r) => Number(r.version)));
     let applied = 0;
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
-      for (const statement of migration.sql.split(';').map((s) => s.trim()).filter(Boolean)) await tx.query(statement);
+      for (const statement of migration.sql
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(statement);
       await tx.query(`insert into chartsync_migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
       applied += 1;
     }

@@ -52,7 +52,11 @@ export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, c
   const changed = new Set<string>();
   for (const op of ops) {
     if (ctx.tables && !ctx.tables.includes(op.table)) {
-      results.push({ opId: op.opId, status: 'rejected', reason: `UNKNOWN_TABLE: table "${op.table}" is not declared on this server (declared: ${ctx.tables.join(', ')})` });
+      results.push({
+        opId: op.opId,
+        status: 'rejected',
+        reason: `UNKNOWN_TABLE: table "${op.table}" is not declared on this server (declared: ${ctx.tables.join(', ')})`,
+      });
       continue;
     }
     const key = rowKey(op.table, op.rowId);
@@ -91,8 +95,19 @@ function oversize(row: StoredRow, before: StoredRow | undefined, ctx: ApplyConte
 }
 
 function applyToMissing(op: WireOp, ctx: ApplyContext): Outcome {
-  if (op.kind === 'update') return { status: 'rejected', reason: `ROW_NOT_FOUND: ${op.table}/${op.rowId} does not exist on the server; put the whole row to create it` };
-  const empty: StoredRow = { tbl: op.table, id: op.rowId, data: { id: op.rowId }, v: 0, stamps: {}, deleted: true, at: 0, device: ctx.deviceId, role: ctx.role };
+  if (op.kind === 'update')
+    return { status: 'rejected', reason: `ROW_NOT_FOUND: ${op.table}/${op.rowId} does not exist on the server; put the whole row to create it` };
+  const empty: StoredRow = {
+    tbl: op.table,
+    id: op.rowId,
+    data: { id: op.rowId },
+    v: 0,
+    stamps: {},
+    deleted: true,
+    at: 0,
+    device: ctx.deviceId,
+    role: ctx.role,
+  };
   // A delete of a row the server never had still leaves a tombstone: a create of the same id by a device
   // that did not see this delete is then judged against it, not applied as if it never happened.
   return { status: 'applied', row: fastForward(op, empty, ctx) };
@@ -171,7 +186,15 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
     return s !== undefined && s[0] > baseV && s[1] !== ctx.deviceId;
   });
   const serverStamp = (f: string) => fieldStamp(stored.stamps, f)!;
-  const client: ConflictSide = { row: version ?? {}, changed: [...clientWrote], at: op.at, deviceId: ctx.deviceId, fieldAt: Object.fromEntries([...clientWrote].map((f) => [f, fieldTime(op, f)])), writes: op.writes ?? 1, ...(ctx.role ? { role: ctx.role } : {}) };
+  const client: ConflictSide = {
+    row: version ?? {},
+    changed: [...clientWrote],
+    at: op.at,
+    deviceId: ctx.deviceId,
+    fieldAt: Object.fromEntries([...clientWrote].map((f) => [f, fieldTime(op, f)])),
+    writes: op.writes ?? 1,
+    ...(ctx.role ? { role: ctx.role } : {}),
+  };
   const server: ConflictSide = {
     // A deleted row's last data: what an edit that wins against the delete merges with.
     row: stored.data,
@@ -202,7 +225,13 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
     }
   }
 
-  const resolution = resolveConflict(policy, { table: op.table, rowId: op.rowId, ...(baseRow.known.size ? { base: { row: baseRow.row } } : {}), client, server });
+  const resolution = resolveConflict(policy, {
+    table: op.table,
+    rowId: op.rowId,
+    ...(baseRow.known.size ? { base: { row: baseRow.row } } : {}),
+    client,
+    server,
+  });
   if (resolution.outcome === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
   const data = { ...resolution.row, id: op.rowId } as JsonObject;
   const v = ctx.nextV();
@@ -212,11 +241,16 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   if (op.kind === 'create' && !op.base?.fields) {
     const putAt = op.putAt ?? op.at;
     const current = stored.stamps[PUT_STAMP];
-    if (!current || putAt > current[2] || (putAt === current[2] && ctx.deviceId > current[1])) stamps = { ...(stamps ?? stored.stamps), [PUT_STAMP]: [v, ctx.deviceId, putAt] };
+    if (!current || putAt > current[2] || (putAt === current[2] && ctx.deviceId > current[1]))
+      stamps = { ...(stamps ?? stored.stamps), [PUT_STAMP]: [v, ctx.deviceId, putAt] };
   }
   if (stayDeleted) {
     if (stamps === null) return { status: 'applied', reason: `resolved by ${policy.strategy}: the delete stands` };
-    return { status: 'applied', row: { ...stored, data, v, stamps }, reason: `resolved by ${policy.strategy}: the delete stands; the edit is kept in the deleted row` };
+    return {
+      status: 'applied',
+      row: { ...stored, data, v, stamps },
+      reason: `resolved by ${policy.strategy}: the delete stands; the edit is kept in the deleted row`,
+    };
   }
   if (stored.deleted) {
     const next = stamps ?? { ...stored.stamps };
@@ -254,7 +288,16 @@ function wholeRowWinner(policy: ConflictPolicy, input: ConflictInput): ConflictS
 // Stamps after a resolution: a field that took the client's value carries the client's write (when it is
 // newer than what the field had), a merged one the server's name and the later of both times. Null when
 // neither the data nor any stamp changed.
-function resolvedStamps(stored: StoredRow, data: JsonObject, version: JsonObject, clientWrote: ReadonlySet<string>, client: ConflictSide, v: number, serverId: string, device: string): RowStamps | null {
+function resolvedStamps(
+  stored: StoredRow,
+  data: JsonObject,
+  version: JsonObject,
+  clientWrote: ReadonlySet<string>,
+  client: ConflictSide,
+  v: number,
+  serverId: string,
+  device: string,
+): RowStamps | null {
   const stamps: RowStamps = { ...stored.stamps };
   let touched = false;
   for (const field of new Set([...Object.keys(data), ...Object.keys(stored.data), ...clientWrote])) {

@@ -46,11 +46,14 @@ export function createLiveStreams(): LiveStreams {
         },
         after(fn, ms) {
           if (released || ms > LONGEST_TIMER) return;
-          const timer = setTimeout(() => {
-            mine.delete(timer);
-            timers.delete(timer);
-            fn();
-          }, Math.max(0, ms));
+          const timer = setTimeout(
+            () => {
+              mine.delete(timer);
+              timers.delete(timer);
+              fn();
+            },
+            Math.max(0, ms),
+          );
           track(timer);
         },
         release() {

@@ -20,7 +20,14 @@ interface PullRecord {
  * below the head can commit later). A cursor past the head was issued by this database before it lost
  * changes (restored from an older backup): answered RESET_REQUIRED, never silently "nothing new".
  */
-export async function pullChanges(storage: Storage, epoch: string, org: string, after: number, tables: readonly string[] | null, limit: number): Promise<PullResponse> {
+export async function pullChanges(
+  storage: Storage,
+  epoch: string,
+  org: string,
+  after: number,
+  tables: readonly string[] | null,
+  limit: number,
+): Promise<PullResponse> {
   const records = await storage.query<PullRecord>(
     `select h.seq as head, r.total, r.tbl, r.id, r.data, r.v, r.deleted
      from (select coalesce((select seq from chartsync_orgs where org = $1), 0) as seq) h
@@ -34,7 +41,12 @@ export async function pullChanges(storage: Storage, epoch: string, org: string, 
     [org, after, tables, limit + 1],
   );
   const head = Number(records[0]?.head ?? 0);
-  if (after > head) throw new HttpError(409, 'RESET_REQUIRED', `The cursor is ahead of this server's changes (${after} > ${head}): its data was restored or replaced. Download everything again (the engine does this by itself).`);
+  if (after > head)
+    throw new HttpError(
+      409,
+      'RESET_REQUIRED',
+      `The cursor is ahead of this server's changes (${after} > ${head}): its data was restored or replaced. Download everything again (the engine does this by itself).`,
+    );
   const rows = records.filter((r) => r.tbl !== null);
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);

@@ -28,7 +28,9 @@ interface RowRecord {
  * may be refreshed while it was never sent, and do not count).
  */
 export function opHash(deviceId: string, op: WireOp): string {
-  return createHash('sha256').update(stableStringify([deviceId, op.kind, op.table, op.rowId, op.kind === 'delete' ? null : op.patch])).digest('base64url');
+  return createHash('sha256')
+    .update(stableStringify([deviceId, op.kind, op.table, op.rowId, op.kind === 'delete' ? null : op.patch]))
+    .digest('base64url');
 }
 
 /** Options of pushOps beyond storage, caller and ops. */
@@ -59,14 +61,29 @@ export interface PushOutcome {
  * they are after this push — never as they were when an op first applied, which a later change may have
  * superseded.
  */
-export async function pushOps(storage: Storage, caller: Caller, deviceId: string, ops: readonly WireOp[], options: PushOptions, seenSeq = 0): Promise<PushOutcome> {
+export async function pushOps(
+  storage: Storage,
+  caller: Caller,
+  deviceId: string,
+  ops: readonly WireOp[],
+  options: PushOptions,
+  seenSeq = 0,
+): Promise<PushOutcome> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [caller.org]);
     const head = await headSeq(tx, caller.org);
     // The client has seen changes this database does not have (restored from an older backup): its base
     // versions refer to a history that is gone. It must download again before its ops can be judged.
-    if (seenSeq > head) throw new HttpError(409, 'RESET_REQUIRED', `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`);
-    const stored = await tx.query<{ op_id: string; result: OpOutcome; hash: string | null }>(`select op_id, result, hash from chartsync_ops where org = $1 and op_id = any($2::text[])`, [caller.org, ops.map((op) => op.opId)]);
+    if (seenSeq > head)
+      throw new HttpError(
+        409,
+        'RESET_REQUIRED',
+        `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`,
+      );
+    const stored = await tx.query<{ op_id: string; result: OpOutcome; hash: string | null }>(
+      `select op_id, result, hash from chartsync_ops where org = $1 and op_id = any($2::text[])`,
+      [caller.org, ops.map((op) => op.opId)],
+    );
     const remembered = new Map(stored.map((r) => [r.op_id, r.result]));
     const hashes = new Map<string, string | null>(stored.map((r) => [r.op_id, r.hash]));
     const fresh: WireOp[] = [];
@@ -77,7 +94,12 @@ export async function pushOps(storage: Storage, caller: Caller, deviceId: string
       // A replay is the same op sent again; an op id reused for another write is a client bug (or another
       // device's id): acknowledging it with the first op's outcome would lose that write silently.
       if (known !== undefined && known !== null && known !== hash) {
-        throw new HttpError(409, 'OP_ID_REUSED', `Op id "${op.opId}" (${op.table}/${op.rowId}) was already used for another op${remembered.has(op.opId) ? '' : ' in this push'}: give every op a unique id (newId()).`, op.opId);
+        throw new HttpError(
+          409,
+          'OP_ID_REUSED',
+          `Op id "${op.opId}" (${op.table}/${op.rowId}) was already used for another op${remembered.has(op.opId) ? '' : ' in this push'}: give every op a unique id (newId()).`,
+          op.opId,
+        );
       }
       if (known === undefined) {
         fresh.push(op);
@@ -92,7 +114,18 @@ export async function pushOps(storage: Storage, caller: Caller, deviceId: string
        where org = $1 and (tbl, id) in (select * from unnest($2::text[], $3::text[]))`,
       [caller.org, touched.map((op) => op.table), touched.map((op) => op.rowId)],
     );
-    for (const r of records) rows.set(rowKey(r.tbl, r.id), { tbl: r.tbl, id: r.id, data: r.data, v: Number(r.v), stamps: r.fv, deleted: r.deleted, at: Number(r.last_at), device: r.last_device, role: r.last_role });
+    for (const r of records)
+      rows.set(rowKey(r.tbl, r.id), {
+        tbl: r.tbl,
+        id: r.id,
+        data: r.data,
+        v: Number(r.v),
+        stamps: r.fv,
+        deleted: r.deleted,
+        at: Number(r.last_at),
+        device: r.last_device,
+        role: r.last_role,
+      });
     let seq = head;
     const { results: outcomes, changed } = applyOps(fresh, rows, { ...options, deviceId, role: caller.role, nextV: () => ++seq });
     const byOpId = new Map(outcomes.map((r) => [r.opId, r]));
@@ -107,7 +140,18 @@ export async function pushOps(storage: Storage, caller: Caller, deviceId: string
       const changedRows = await Promise.all(
         [...changed].map(async (key) => {
           const row = rows.get(key)!;
-          return { tbl: row.tbl, id: row.id, data: row.data, v: row.v, fv: row.stamps, deleted: row.deleted, checksum: row.deleted ? '' : await rowChecksum(row.data), last_at: row.at, last_device: row.device, last_role: row.role };
+          return {
+            tbl: row.tbl,
+            id: row.id,
+            data: row.data,
+            v: row.v,
+            fv: row.stamps,
+            deleted: row.deleted,
+            checksum: row.deleted ? '' : await rowChecksum(row.data),
+            last_at: row.at,
+            last_device: row.device,
+            last_role: row.role,
+          };
         }),
       );
       await tx.query(

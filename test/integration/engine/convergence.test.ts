@@ -46,8 +46,7 @@ async function runScenario(server: SyncServer, seed: number, opsPerEngine: numbe
         .catch((error: unknown) => {
           if (!isChartsyncError(error, 'ROW_NOT_FOUND')) throw error;
         });
-    }
-    else await engine.table('tasks').delete(id);
+    } else await engine.table('tasks').delete(id);
     if (random() < 0.1) await new Promise((r) => setTimeout(r, 5));
   }
   // Everyone back online, faults off: settle.
@@ -69,7 +68,9 @@ async function runScenario(server: SyncServer, seed: number, opsPerEngine: numbe
     expect(await e.outbox.count()).toBe(0);
     expect(await e.deadLetters.list()).toEqual([]);
     const local = new Map((await e.table('tasks').toArray()).map((row) => [row.id as string, dataOf(row)]));
-    const diff = [...new Set([...local.keys(), ...serverRows.keys()])].filter((id) => stableStringify(local.get(id) ?? null) !== stableStringify(serverRows.get(id) ?? null));
+    const diff = [...new Set([...local.keys(), ...serverRows.keys()])].filter(
+      (id) => stableStringify(local.get(id) ?? null) !== stableStringify(serverRows.get(id) ?? null),
+    );
     expect(diff.map((id) => ({ id, local: local.get(id), server: serverRows.get(id) }))).toEqual([]);
   }
   // Every op that was ever sent is on the server exactly once.
@@ -77,8 +78,14 @@ async function runScenario(server: SyncServer, seed: number, opsPerEngine: numbe
   const applied = await server.storage.query<{ op_id: string }>(`select op_id from chartsync_ops where org = $1`, [org]);
   expect(applied.length).toBe(new Set(applied.map((r) => r.op_id)).size);
   const appliedIds = new Set(applied.map((r) => r.op_id));
-  expect([...sent].filter((id) => !appliedIds.has(id)), 'ops sent but never applied').toEqual([]);
-  expect([...appliedIds].filter((id) => !sent.has(id)), 'ops applied but never sent').toEqual([]);
+  expect(
+    [...sent].filter((id) => !appliedIds.has(id)),
+    'ops sent but never applied',
+  ).toEqual([]);
+  expect(
+    [...appliedIds].filter((id) => !sent.has(id)),
+    'ops applied but never sent',
+  ).toEqual([]);
   const counts = faults.reduce((acc, f) => Object.fromEntries(Object.entries(f.counts).map(([k, v]) => [k, (acc[k] ?? 0) + v])), {} as Record<string, number>);
   await Promise.all(engines.map((e) => e.stop()));
   return { rows: serverRows.size, ops: sent.size, counts };
@@ -101,14 +108,18 @@ describe('convergence under faults (seeded; set CHARTSYNC_SEED to replay)', () =
     ['every fault at once', 100, { dropRequest: 0.05, dropResponse: 0.05, error500: 0.05, rateLimit: 0.05, slow: 0.03 }],
   ];
 
-  it.each(scenarios)('%s: no loss, no duplicates, every replica equals the server', async (name, opsPerEngine, rates) => {
-    const seed = SEED + name.length;
-    try {
-      const result = await runScenario(server, seed, opsPerEngine, rates);
-      console.log(`[convergence] ${name}: seed ${seed}, ${result.ops} ops, ${result.rows} rows, faults ${JSON.stringify(result.counts)}`);
-    } catch (error) {
-      console.error(`[convergence] ${name} FAILED with seed ${seed} (replay: CHARTSYNC_SEED=${SEED})`);
-      throw error;
-    }
-  }, 120_000);
+  it.each(scenarios)(
+    '%s: no loss, no duplicates, every replica equals the server',
+    async (name, opsPerEngine, rates) => {
+      const seed = SEED + name.length;
+      try {
+        const result = await runScenario(server, seed, opsPerEngine, rates);
+        console.log(`[convergence] ${name}: seed ${seed}, ${result.ops} ops, ${result.rows} rows, faults ${JSON.stringify(result.counts)}`);
+      } catch (error) {
+        console.error(`[convergence] ${name} FAILED with seed ${seed} (replay: CHARTSYNC_SEED=${SEED})`);
+        throw error;
+      }
+    },
+    120_000,
+  );
 });

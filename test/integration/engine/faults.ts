@@ -53,7 +53,10 @@ export function faultyFetch(seed: number, rates: FaultRates, slowMs = 0): Faulty
       const request = input instanceof Request ? input : new Request(input, init);
       if (request.url.includes('/sync/push')) {
         state.pushes += 1;
-        const body = await request.clone().text().catch(() => '');
+        const body = await request
+          .clone()
+          .text()
+          .catch(() => '');
         try {
           state.sentOpIds.push(...(JSON.parse(body) as { ops: Array<{ opId: string }> }).ops.map((op) => op.opId));
         } catch {
@@ -72,8 +75,16 @@ export function faultyFetch(seed: number, rates: FaultRates, slowMs = 0): Faulty
         return false;
       };
       if (hit('dropRequest')) throw new TypeError('fetch failed (injected: request dropped)');
-      if (hit('error500')) return new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'injected 500' } }), { status: 500, headers: { 'content-type': 'application/json' } });
-      if (hit('rateLimit')) return new Response(JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'injected 429' } }), { status: 429, headers: { 'retry-after': '0', 'content-type': 'application/json' } });
+      if (hit('error500'))
+        return new Response(JSON.stringify({ error: { code: 'INTERNAL', message: 'injected 500' } }), {
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+        });
+      if (hit('rateLimit'))
+        return new Response(JSON.stringify({ error: { code: 'RATE_LIMITED', message: 'injected 429' } }), {
+          status: 429,
+          headers: { 'retry-after': '0', 'content-type': 'application/json' },
+        });
       if (hit('slow')) await abortable(slowMs, request.signal);
       const dropAfter = hit('dropResponse');
       const response = await fetch(request);

@@ -6,7 +6,11 @@ import { tokenFor } from '../server/harness';
 export { freshOrg, startServer } from '../server/harness';
 
 /** Engine options for tests: fake IndexedDB, no window, no Web Locks, quick leases and backoff. */
-export async function engineFor(server: SyncServer, org: string, overrides: Partial<SyncEngineOptions> & { user?: string; role?: string } = {}): Promise<SyncEngine> {
+export async function engineFor(
+  server: SyncServer,
+  org: string,
+  overrides: Partial<SyncEngineOptions> & { user?: string; role?: string } = {},
+): Promise<SyncEngine> {
   const { user, role, ...rest } = overrides;
   const token = await tokenFor({ org, user: user ?? 'user', role: role ?? 'worker' });
   return createSyncEngine({

@@ -12,7 +12,10 @@ import { engineFor, eventually, freshOrg, startServer } from './harness';
 
 async function serverIds(server: SyncServer, org: string): Promise<string[]> {
   const reader = await clientFor(server, { org });
-  return (await reader.pullAll('tasks')).filter((ch) => !ch.row._deleted).map((ch) => ch.row.id).sort();
+  return (await reader.pullAll('tasks'))
+    .filter((ch) => !ch.row._deleted)
+    .map((ch) => ch.row.id)
+    .sort();
 }
 
 async function appliedOps(server: SyncServer, org: string): Promise<string[]> {
@@ -68,7 +71,15 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     };
     const options = { indexedDB, name: `kill-${substate}`, fetch: slowFetch, pageSize: 5 };
     // To be killed while waiting for the lock, the lock must be busy: another tab holds it.
-    const blocker = substate === 'locking' ? await createSyncLock({ db: createLocalDatabase({ name: options.name, tables: { tasks: 'id, status, assignee', notes: 'id' }, indexedDB, IDBKeyRange }), ownerId: 'other-tab', locks: null, leaseMs: 300 }).tryAcquire() : null;
+    const blocker =
+      substate === 'locking'
+        ? await createSyncLock({
+            db: createLocalDatabase({ name: options.name, tables: { tasks: 'id, status, assignee', notes: 'id' }, indexedDB, IDBKeyRange }),
+            ownerId: 'other-tab',
+            locks: null,
+            leaseMs: 300,
+          }).tryAcquire()
+        : null;
     const first = await engineFor(server, org, options);
     await first.start();
     for (let i = 0; i < 12; i++) await first.table('tasks').put({ id: `mine${i}`, title: `v${i}` });
@@ -83,7 +94,10 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     const diagnostics = await second.diagnostics();
     const expected = [...Array.from({ length: 30 }, (_, i) => `seed${i}`), ...Array.from({ length: 12 }, (_, i) => `mine${i}`)].sort();
     expect(await serverIds(server, org)).toEqual(expected);
-    expect((await second.table('tasks').toArray()).map((r) => r.id).sort(), JSON.stringify({ tables: diagnostics.tables, transitions: diagnostics.recentTransitions.slice(-12) })).toEqual(expected);
+    expect(
+      (await second.table('tasks').toArray()).map((r) => r.id).sort(),
+      JSON.stringify({ tables: diagnostics.tables, transitions: diagnostics.recentTransitions.slice(-12) }),
+    ).toEqual(expected);
     const ops = await appliedOps(server, org);
     expect(ops.length).toBe(new Set(ops).size);
     await second.stop();
@@ -92,7 +106,9 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
   it('start() is idempotent: two at once, or start → stop → start, leave one root actor running', async () => {
     const org = freshOrg();
     const roots: string[] = [];
-    const engine = await engineFor(server, org, { inspect: (event) => void (event.type === '@xstate.actor' && event.actorRef.sessionId === event.rootId && roots.push(event.rootId)) });
+    const engine = await engineFor(server, org, {
+      inspect: (event) => void (event.type === '@xstate.actor' && event.actorRef.sessionId === event.rootId && roots.push(event.rootId)),
+    });
     await Promise.all([engine.start(), engine.start()]);
     expect(roots).toHaveLength(1);
     void engine.start();
@@ -112,7 +128,11 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     delete (globalThis as { indexedDB?: unknown }).indexedDB;
     try {
       const engine = await engineFor(server, freshOrg(), { indexedDB: undefined as never });
-      await expect(engine.start()).rejects.toMatchObject({ name: 'ChartsyncError', code: 'CONFIG', message: expect.stringMatching(/IndexedDB.*options\.indexedDB/) });
+      await expect(engine.start()).rejects.toMatchObject({
+        name: 'ChartsyncError',
+        code: 'CONFIG',
+        message: expect.stringMatching(/IndexedDB.*options\.indexedDB/),
+      });
     } finally {
       (globalThis as { indexedDB?: unknown }).indexedDB = saved;
     }
@@ -156,11 +176,13 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     const org = freshOrg();
     const indexedDB = new IDBFactory();
     const pushesBy = [0, 0];
-    const counting = (i: number): typeof fetch => async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (url.includes('/sync/push')) pushesBy[i]! += 1;
-      return fetch(input, init);
-    };
+    const counting =
+      (i: number): typeof fetch =>
+      async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        if (url.includes('/sync/push')) pushesBy[i]! += 1;
+        return fetch(input, init);
+      };
     const name = `tabs-${org}`;
     const a = await engineFor(server, org, { indexedDB, name, fetch: counting(0) });
     const b = await engineFor(server, org, { indexedDB, name, fetch: counting(1) });
@@ -230,7 +252,7 @@ describe('conflicts between two engines, under each policy', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
-  it('field-merge: both replicas keep both sides\' fields and the union of tags', async () => {
+  it("field-merge: both replicas keep both sides' fields and the union of tags", async () => {
     const { a, b } = await pair('merge');
     await a.table('merge').update('r', { title: 'alice', tags: ['x', 'a'] });
     await b.table('merge').update('r', { notes: 'bob', tags: ['x', 'b'] });

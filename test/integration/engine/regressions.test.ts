@@ -17,7 +17,9 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
   let server: SyncServer;
   const engines: SyncEngine[] = [];
   beforeAll(async () => {
-    server = await startServer(null, { policies: { man: { strategy: 'manual' }, merge: { strategy: 'field-merge', fields: { tags: 'union', count: 'counter' } } } });
+    server = await startServer(null, {
+      policies: { man: { strategy: 'manual' }, merge: { strategy: 'field-merge', fields: { tags: 'union', count: 'counter' } } },
+    });
   });
   afterAll(async () => {
     await Promise.all(engines.splice(0).map((e) => e.stop().catch(() => undefined)));
@@ -53,7 +55,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     return { a, b, script };
   }
 
-  it('a row\'s earlier op is never overtaken by a later one that coalescing made more urgent (the tags edit survives)', async () => {
+  it("a row's earlier op is never overtaken by a later one that coalescing made more urgent (the tags edit survives)", async () => {
     const org = freshOrg();
     const script = scriptedFetch();
     const a = await device(org, 'ana', { script });
@@ -96,7 +98,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     // Ben's edit is refused once with a 503: it waits out a backoff while his pull brings the delete.
     script.on('push', { status: 503 });
     b.setOnline(true);
-    await eventually(async () => (await b.outbox.count()) === 0, 5000, 'ben\'s edit to be pushed after its backoff');
+    await eventually(async () => (await b.outbox.count()) === 0, 5000, "ben's edit to be pushed after its backoff");
     expect(await serverRow(org, 'tasks', 'r')).toMatchObject({ _deleted: true });
     expect(await b.table('tasks').get('r')).toBeUndefined();
   });
@@ -107,13 +109,13 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     // The server commits Ben's edit, but a proxy answers 503: Ben waits out a backoff before sending it again.
     script.on('push', { status: 503, afterCommit: true });
     await b.table('tasks').update('r', { title: 'ben' });
-    await eventually(() => script.count('pull') > 0 && b.status === 'idle', 3000, 'ben\'s failed push');
+    await eventually(() => script.count('pull') > 0 && b.status === 'idle', 3000, "ben's failed push");
     await a.sync();
     expect(await a.table('tasks').get('r')).toMatchObject({ title: 'ben' });
     await a.table('tasks').delete('r');
     await a.sync();
     await b.sync();
-    await eventually(async () => (await b.outbox.count()) === 0, 5000, 'ben\'s replay');
+    await eventually(async () => (await b.outbox.count()) === 0, 5000, "ben's replay");
     expect(await b.table('tasks').get('r')).toBeUndefined();
     expect(await serverRow(org, 'tasks', 'r')).toMatchObject({ _deleted: true });
   });
@@ -134,7 +136,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     await a.sync();
     script.on('push', { drop: 'response' });
     b.setOnline(true);
-    await eventually(async () => (await b.outbox.count()) === 0, 5000, 'ben\'s replay');
+    await eventually(async () => (await b.outbox.count()) === 0, 5000, "ben's replay");
     const conflicts = await b.conflicts.list();
     expect(conflicts).toMatchObject([{ table: 'man', rowId: 'r', local: { title: 'ben' }, remote: { title: 'ana' } }]);
     expect(await b.table('man').get('r')).toMatchObject({ title: 'ana' });
@@ -161,7 +163,11 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
   it('a server restored from an older backup makes the device download again, keeping and then pushing its unsent write', async () => {
     const org = freshOrg();
     const a = await device(org, 'ana');
-    await a.table('tasks').bulkPut([{ id: 'r1', title: 'one' }, { id: 'r2', title: 'two' }, { id: 'r3', title: 'three' }]);
+    await a.table('tasks').bulkPut([
+      { id: 'r1', title: 'one' },
+      { id: 'r2', title: 'two' },
+      { id: 'r3', title: 'three' },
+    ]);
     await a.sync();
     a.setOnline(false);
     await a.table('tasks').update('r1', { title: 'one, edited offline' });
@@ -173,7 +179,10 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     a.setOnline(true);
     await a.sync();
     await a.sync();
-    expect((await a.table('tasks').toArray()).map((r) => [r.id, r.title]).sort()).toEqual([['n1', 'after the restore'], ['r1', 'one, edited offline']]);
+    expect((await a.table('tasks').toArray()).map((r) => [r.id, r.title]).sort()).toEqual([
+      ['n1', 'after the restore'],
+      ['r1', 'one, edited offline'],
+    ]);
     expect(await serverRow(org, 'tasks', 'r1')).toMatchObject({ title: 'one, edited offline' });
     expect(await a.outbox.count()).toBe(0);
   });
@@ -185,7 +194,10 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     const a = await engineFor(own, org, { tables: TABLES });
     await a.start();
     try {
-      await a.table('tasks').bulkPut([{ id: 'kept', title: 'x' }, { id: 'lost', title: 'y' }]);
+      await a.table('tasks').bulkPut([
+        { id: 'kept', title: 'x' },
+        { id: 'lost', title: 'y' },
+      ]);
       await a.sync();
       a.setOnline(false);
       await a.table('tasks').update('kept', { title: 'edited while the server was replaced' });
@@ -198,7 +210,10 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
         await a.sync();
         await a.sync();
         expect((await a.table('tasks').toArray()).map((r) => r.id).sort()).toEqual(['kept', 'new']);
-        expect((await c.pullAll('tasks')).map((ch) => [ch.row.id, ch.row.title]).sort()).toEqual([['kept', 'edited while the server was replaced'], ['new', 'new db']]);
+        expect((await c.pullAll('tasks')).map((ch) => [ch.row.id, ch.row.title]).sort()).toEqual([
+          ['kept', 'edited while the server was replaced'],
+          ['new', 'new db'],
+        ]);
       } finally {
         await a.stop();
         await fresh.close();
@@ -239,7 +254,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     // Ana's +2 is refused once (503) and waits out a backoff; Ben's +1 lands meanwhile; Ana's pull rebases.
     script.on('push', { status: 503 });
     await a.table('merge').update('r', { count: 12 });
-    await eventually(async () => (await a.outbox.list()).some((o) => o.nextAttemptAt > 0), 3000, 'ana\'s push to be refused');
+    await eventually(async () => (await a.outbox.list()).some((o) => o.nextAttemptAt > 0), 3000, "ana's push to be refused");
     script.on('push', { status: 503, afterCommit: true });
     await b.table('merge').update('r', { count: 11 });
     await b.sync();
@@ -247,7 +262,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     // another increment of what she sees.
     await a.sync();
     await a.table('merge').update('r', { count: ((await a.table('merge').get('r'))!.count as number) + 1 });
-    await eventually(async () => (await a.outbox.count()) === 0, 5000, 'ana\'s increments to go out');
+    await eventually(async () => (await a.outbox.count()) === 0, 5000, "ana's increments to go out");
     await b.sync();
     for (const e of [a, b]) expect((await e.table('merge').get('r'))!.count).toBe(14);
   });
@@ -276,7 +291,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     // The next cycle's pulls are slow: the ops come due while it runs.
     script.on('pull', { delayMs: 500 }, 5);
     await a.table('tasks').bulkPut(Array.from({ length: 10 }, (_, i) => ({ id: `r${i}`, title: 'x' })));
-    await eventually(async () => (await a.outbox.count()) === 0, 5000, 'the ops to go out after their backoff, with no trigger but the engine\'s own');
+    await eventually(async () => (await a.outbox.count()) === 0, 5000, "the ops to go out after their backoff, with no trigger but the engine's own");
     expect((await clientFor(server, { org }).then((c) => c.pullAll('tasks'))).length).toBe(10);
   });
 
@@ -295,7 +310,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     expect(await b.table('tasks').get('shared-id')).toBeUndefined();
   });
 
-  it('coalescing keeps each field\'s own write time: a title written earlier loses to another device\'s later title', async () => {
+  it("coalescing keeps each field's own write time: a title written earlier loses to another device's later title", async () => {
     const org = freshOrg();
     const a = await device(org, 'ana');
     const b = await device(org, 'ben');
@@ -320,7 +335,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     await a.sync();
     script.on('push', { delayMs: 150, thenDrop: true });
     await a.table('tasks').put({ id: 'r', title: 'x' });
-    await eventually(() => a.status === 'syncing', 2000, 'the write\'s cycle');
+    await eventually(() => a.status === 'syncing', 2000, "the write's cycle");
     await a.sync({ timeoutMs: 4000 });
     expect(await a.outbox.count()).toBe(0);
   });
@@ -362,7 +377,8 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     const first = await device(org, 'ana', options);
     await eventually(async () => (await first.db.table('tasks').count()) >= 30, 10_000, 'three pages');
     await first.unstable_crash();
-    const fromStart = () => script.requests.filter((r) => r.kind === 'pull' && !r.url.searchParams.has('cursor') && r.url.searchParams.get('tables') === 'tasks').length;
+    const fromStart = () =>
+      script.requests.filter((r) => r.kind === 'pull' && !r.url.searchParams.has('cursor') && r.url.searchParams.get('tables') === 'tasks').length;
     expect(fromStart()).toBe(1);
     const second = await device(org, 'ana', options);
     await second.sync();

@@ -87,7 +87,11 @@ export function scriptedFetch(): ScriptedFetch {
         if (fault.thenDrop) throw new TypeError('fetch failed (injected: request dropped after a wait)');
         return fetch(request);
       }
-      if ('status' in fault && !fault.afterCommit) return new Response(JSON.stringify({ error: { code: fault.status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE', message: `injected ${fault.status}` } }), { status: fault.status, headers: { 'content-type': 'application/json', 'retry-after': '0' } });
+      if ('status' in fault && !fault.afterCommit)
+        return new Response(JSON.stringify({ error: { code: fault.status === 429 ? 'RATE_LIMITED' : 'UNAVAILABLE', message: `injected ${fault.status}` } }), {
+          status: fault.status,
+          headers: { 'content-type': 'application/json', 'retry-after': '0' },
+        });
       const response = await fetch(request);
       await response.arrayBuffer();
       if ('status' in fault) return new Response('<html>Bad gateway</html>', { status: fault.status });

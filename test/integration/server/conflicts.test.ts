@@ -38,7 +38,12 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
    * Device A and device B both saw version 1 of a row, then edited it offline; A pushes first, then B —
    * B's op did not see A's. Returns B's result and the row every replica then pulls.
    */
-  async function concurrentEdit(table: string, a: JsonObject, b: JsonObject, options: { roles?: { a: string; b: string }; at?: { a: number; b: number } } = {}) {
+  async function concurrentEdit(
+    table: string,
+    a: JsonObject,
+    b: JsonObject,
+    options: { roles?: { a: string; b: string }; at?: { a: number; b: number } } = {},
+  ) {
     const org = freshOrg();
     const roles = options.roles ?? { a: 'worker', b: 'worker' };
     const at = options.at ?? { a: 200, b: 300 };
@@ -46,8 +51,14 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     const bob = await clientFor(server, { org, user: 'bob', role: roles.b }, 'B');
     const created = await alice.push([op({ table, rowId: 'r', patch: BASE_ROW, at: 100 })], 'A');
     const v = rowOf(created, 'r', table)!._v;
-    await alice.push([op({ table, rowId: 'r', kind: 'update', patch: a, row: { ...BASE_ROW, ...a }, base: { v, fields: baseFields(BASE_ROW, a) }, at: at.a })], 'A');
-    const answer = await bob.push([op({ table, rowId: 'r', kind: 'update', patch: b, row: { ...BASE_ROW, ...b }, base: { v, fields: baseFields(BASE_ROW, b) }, at: at.b })], 'B');
+    await alice.push(
+      [op({ table, rowId: 'r', kind: 'update', patch: a, row: { ...BASE_ROW, ...a }, base: { v, fields: baseFields(BASE_ROW, a) }, at: at.a })],
+      'A',
+    );
+    const answer = await bob.push(
+      [op({ table, rowId: 'r', kind: 'update', patch: b, row: { ...BASE_ROW, ...b }, base: { v, fields: baseFields(BASE_ROW, b) }, at: at.b })],
+      'B',
+    );
     const [change] = (await bob.pullAll(table)).filter((ch) => ch.row.id === 'r');
     return { result: answer.results[0]!, answered: rowOf(answer, 'r', table), row: change!.row as WireRow };
   }
@@ -58,12 +69,12 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(row.title).toBe('A');
   });
 
-  it('client-wins puts the late writer\'s whole row in place', async () => {
+  it("client-wins puts the late writer's whole row in place", async () => {
     const { row } = await concurrentEdit('cw', { title: 'A', notes: 'A-notes' }, { title: 'B' });
     expect(row).toMatchObject({ title: 'B', notes: 'n' });
   });
 
-  it('last-write-wins replaces the whole row with the later writer\'s version, losing the earlier writer\'s other fields', async () => {
+  it("last-write-wins replaces the whole row with the later writer's version, losing the earlier writer's other fields", async () => {
     const { row } = await concurrentEdit('lww', { title: 'A', notes: 'A-notes' }, { title: 'B' });
     expect(row).toMatchObject({ title: 'B', notes: 'n' });
     // The same pair pushed the other way round gives the same row: the outcome does not depend on who pushed first.
@@ -100,11 +111,14 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
     const v = rowOf(await alice.push([op({ table: 'fm', rowId: 'r', patch: { id: 'r', tags: ['x', 'y'] }, at: 1 })], 'A'), 'r', 'fm')!._v;
     await alice.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { tags: ['x'] }, base: { v, fields: { tags: [['x', 'y']] } }, at: 2 })], 'A');
-    await bob.push([op({ table: 'fm', rowId: 'r', kind: 'update', patch: { tags: ['x', 'y', 'z'] }, base: { v, fields: { tags: [['x', 'y']] } }, at: 3 })], 'B');
+    await bob.push(
+      [op({ table: 'fm', rowId: 'r', kind: 'update', patch: { tags: ['x', 'y', 'z'] }, base: { v, fields: { tags: [['x', 'y']] } }, at: 3 })],
+      'B',
+    );
     expect([...((await bob.pullAll('fm'))[0]!.row.tags as string[])].sort()).toEqual(['x', 'z']);
   });
 
-  it('field-merge counter on plain numbers adds both sides\' deltas from the base (10, +2 and +1 → 13)', async () => {
+  it("field-merge counter on plain numbers adds both sides' deltas from the base (10, +2 and +1 → 13)", async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
@@ -114,14 +128,27 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect((await bob.pullAll('fm'))[0]!.row.count).toBe(13);
   });
 
-  it('field-merge decides a colliding field by that field\'s own write time, kept through coalescing', async () => {
+  it("field-merge decides a colliding field by that field's own write time, kept through coalescing", async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
     const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base', status: 'todo' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
     // Bob wrote the title at t=20. Alice wrote the title at t=10 and the status at t=30: one coalesced op.
     await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'bob' }, base: { v, fields: { title: ['base'] } }, at: 20 })], 'B');
-    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice', status: 'done' }, base: { v, fields: { title: ['base'], status: ['todo'] } }, at: 30, fieldAt: { title: 10 } })], 'A');
+    await alice.push(
+      [
+        op({
+          table: 'fmd',
+          rowId: 'r',
+          kind: 'update',
+          patch: { title: 'alice', status: 'done' },
+          base: { v, fields: { title: ['base'], status: ['todo'] } },
+          at: 30,
+          fieldAt: { title: 10 },
+        }),
+      ],
+      'A',
+    );
     expect((await bob.pullAll('fmd'))[0]!.row).toMatchObject({ title: 'bob', status: 'done' });
   });
 
@@ -136,7 +163,7 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly(change!.row)).toEqual({ id: 'r', title: 'bob' });
   });
 
-  it('a whole-row put that wins against a delete brings the row back as that put, without the deleted row\'s older fields', async () => {
+  it("a whole-row put that wins against a delete brings the row back as that put, without the deleted row's older fields", async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
@@ -153,8 +180,27 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
     const v = rowOf(await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
     // Alice retitles at t=30 and deletes at t=40; Bob (offline) retitled at t=20 and set a status at t=50.
-    await alice.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice' }, base: { v }, at: 30 }), op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 40 })], 'A');
-    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'bob', status: 'done' }, base: { v, fields: { title: ['base'], status: [] } }, at: 50, fieldAt: { title: 20 } })], 'B');
+    await alice.push(
+      [
+        op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { title: 'alice' }, base: { v }, at: 30 }),
+        op({ table: 'fmd', rowId: 'r', kind: 'delete', base: { v }, at: 40 }),
+      ],
+      'A',
+    );
+    await bob.push(
+      [
+        op({
+          table: 'fmd',
+          rowId: 'r',
+          kind: 'update',
+          patch: { title: 'bob', status: 'done' },
+          base: { v, fields: { title: ['base'], status: [] } },
+          at: 50,
+          fieldAt: { title: 20 },
+        }),
+      ],
+      'B',
+    );
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice', status: 'done' });
   });
 
@@ -188,13 +234,19 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     const bob = await clientFor(server, { org, user: 'bob' }, 'B');
     await bob.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'bob' }, at: 20 })], 'B');
     // Alice's coalesced op: a put at t=10, then at t=60 a put without the note and the status she had.
-    await alice.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'alice' }, at: 60, putAt: 10, fieldAt: { title: 60, note: 60, status: 60 } })], 'A');
+    await alice.push(
+      [op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'alice' }, at: 60, putAt: 10, fieldAt: { title: 60, note: 60, status: 60 } })],
+      'A',
+    );
     // Bob, not having seen Alice's put, sets both at t=40.
-    await bob.push([op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { note: 'bob', status: 'bob' }, base: { v: 1, fields: { note: [], status: [] } }, at: 40 })], 'B');
+    await bob.push(
+      [op({ table: 'fmd', rowId: 'r', kind: 'update', patch: { note: 'bob', status: 'bob' }, base: { v: 1, fields: { note: [], status: [] } }, at: 40 })],
+      'B',
+    );
     expect(dataOnly((await bob.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'alice' });
   });
 
-  it('a field a coalesced put removed after the put keeps the removal\'s time when it reaches the server first', async () => {
+  it("a field a coalesced put removed after the put keeps the removal's time when it reaches the server first", async () => {
     const org = freshOrg();
     const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
     // A's coalesced op: a put at t=10, then at t=60 a put without the note it had: first to arrive.
@@ -216,7 +268,7 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(dataOnly((await c!.pullAll('fmd'))[0]!.row)).toEqual({ id: 'r', title: 'b' });
   });
 
-  it('a write that arrives late with an older time does not become the row\'s last writer', async () => {
+  it("a write that arrives late with an older time does not become the row's last writer", async () => {
     const org = freshOrg();
     const [a, b] = await Promise.all(['A', 'B'].map((d) => clientFor(server, { org, user: d }, d)));
     const v = rowOf(await a!.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 1 })], 'A'), 'r', 'fmd')!._v;
@@ -235,7 +287,7 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(row.title).toBe('A');
   });
 
-  it('fast-forwards a device\'s second write while its first is in flight (stale base, nothing unseen)', async () => {
+  it("fast-forwards a device's second write while its first is in flight (stale base, nothing unseen)", async () => {
     const c = await clientFor(server, { org: freshOrg() }, 'A');
     const v = rowOf(await c.push([op({ table: 'man', rowId: 'r', patch: { id: 'r', title: 'v1' } })], 'A'), 'r', 'man')!._v;
     await c.push([op({ table: 'man', rowId: 'r', kind: 'update', patch: { title: 'v2' }, base: { v } })], 'A');

@@ -34,7 +34,10 @@ function eventReader(res: Response) {
         buffer += new TextDecoder().decode(value);
         let cut: number;
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer.slice(0, cut).split('\n').find((l) => l.startsWith('data:'));
+          const data = buffer
+            .slice(0, cut)
+            .split('\n')
+            .find((l) => l.startsWith('data:'));
           buffer = buffer.slice(cut + 2);
           if (data) events.push(JSON.parse(data.slice(5)));
         }
@@ -127,18 +130,33 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     const body = `{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","x":${deep}}}]}`;
     await refused(body, 400, 'INVALID_BODY', /nested deeper than 64/);
     const deeper = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
-    await refused(`{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","x":${deeper}}}]}`, 400, 'INVALID_BODY', /nested deeper than 64/);
+    await refused(
+      `{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","x":${deeper}}}]}`,
+      400,
+      'INVALID_BODY',
+      /nested deeper than 64/,
+    );
   });
 
   // 16: a "__proto__" field was dropped by validation and the write answered `applied` without it.
   it('refuses a __proto__ field instead of dropping it', async () => {
-    await refused(`{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","title":"t","__proto__":{"x":1}}}]}`, 400, 'INVALID_BODY', /__proto__/);
+    await refused(
+      `{"protocol":${PROTOCOL_VERSION},"deviceId":"d","ops":[{"opId":"o1","table":"tasks","rowId":"a","kind":"create","at":1,"patch":{"id":"a","title":"t","__proto__":{"x":1}}}]}`,
+      400,
+      'INVALID_BODY',
+      /__proto__/,
+    );
   });
 
   // 13: field names that are Object.prototype members read inherited functions as stamps and values.
   it('refuses field names that are Object.prototype members', async () => {
     for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
-      await refused(rawPush([op({ rowId: 'a', patch: { id: 'a', [field]: 'x' } })]), 400, 'INVALID_BODY', new RegExp(`ops\\[0\\]\\.patch\\.${field}: .*reserved`));
+      await refused(
+        rawPush([op({ rowId: 'a', patch: { id: 'a', [field]: 'x' } })]),
+        400,
+        'INVALID_BODY',
+        new RegExp(`ops\\[0\\]\\.patch\\.${field}: .*reserved`),
+      );
     }
   });
 
@@ -194,7 +212,9 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     let v = rowOf(created, 's')!._v;
     let last: Awaited<ReturnType<typeof c.push>> | undefined;
     for (let i = 0; i < 45; i++) {
-      last = await c.push([op({ rowId: 's', patch: { id: 's', [`f${i}`]: i }, base: { v, fields: { [`f${i}`]: [], ...(i > 0 ? { [`f${i - 1}`]: [i - 1] } : {}) } } })]);
+      last = await c.push([
+        op({ rowId: 's', patch: { id: 's', [`f${i}`]: i }, base: { v, fields: { [`f${i}`]: [], ...(i > 0 ? { [`f${i - 1}`]: [i - 1] } : {}) } } }),
+      ]);
       if (last.results[0]!.status !== 'applied') break;
       v = rowOf(last, 's')!._v;
     }
@@ -221,7 +241,10 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     const first = op({ rowId: 'u', patch: { id: 'u', title: 'first' } });
     await c.push([first]);
     expect((await c.push([first])).results[0]).toMatchObject({ status: 'applied', replayed: true });
-    const res = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'A', ops: [{ ...first, rowId: 'v', patch: { id: 'v', title: 'second' } }] }) });
+    const res = await c.fetch('/sync/push', {
+      method: 'POST',
+      body: JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'A', ops: [{ ...first, rowId: 'v', patch: { id: 'v', title: 'second' } }] }),
+    });
     expect(res.status).toBe(409);
     expect((await res.json()).error).toMatchObject({ code: 'OP_ID_REUSED', opId: first.opId });
     const other = await clientFor(server, { org, user: 'other' }, 'B');
@@ -300,9 +323,21 @@ describe('server processes, hardened', () => {
     const dir = await mkdtemp(join(tmpdir(), 'chartsync-lock-'));
     try {
       const first = await startServer(null, { dataDir: dir });
-      await expect(startServer(null, { dataDir: dir })).rejects.toMatchObject({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(/already used by process \d+/) });
+      await expect(startServer(null, { dataDir: dir })).rejects.toMatchObject({
+        code: 'DATA_DIR_LOCKED',
+        message: expect.stringMatching(/already used by process \d+/),
+      });
       // Another process, too.
-      const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/server/createSyncServer.ts').then(m => m.createSyncServer({ port: 0, databaseUrl: null, dataDir: ${JSON.stringify(dir)}, auth: { mode: 'jwt', secret: 'x'.repeat(32) } })).then(() => process.exit(0), (e) => { console.error(e.code); process.exit(3); })`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `import('./src/server/createSyncServer.ts').then(m => m.createSyncServer({ port: 0, databaseUrl: null, dataDir: ${JSON.stringify(dir)}, auth: { mode: 'jwt', secret: 'x'.repeat(32) } })).then(() => process.exit(0), (e) => { console.error(e.code); process.exit(3); })`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       const code = await new Promise((r) => child.on('exit', r));
@@ -320,11 +355,17 @@ describe('server processes, hardened', () => {
   // 9: dev tokens were signed with the real JWT_SECRET, and dev mode listened on any interface.
   it('refuses dev mode with a secret or on a non-loopback host', async () => {
     await expect(createSyncServer({ port: 0, databaseUrl: null, auth: { mode: 'dev', secret: SECRET } as never })).rejects.toMatchObject({ code: 'CONFIG' });
-    await expect(createSyncServer({ port: 0, host: '0.0.0.0', databaseUrl: null, auth: { mode: 'dev' } })).rejects.toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/loopback/) });
+    await expect(createSyncServer({ port: 0, host: '0.0.0.0', databaseUrl: null, auth: { mode: 'dev' } })).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringMatching(/loopback/),
+    });
   });
 
   it('the CLI refuses --dev when JWT_SECRET is set', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--dev', '--port', '0'], { env: { ...process.env, JWT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--dev', '--port', '0'], {
+      env: { ...process.env, JWT_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((r) => child.on('exit', r));
@@ -340,12 +381,29 @@ describe('server processes, hardened', () => {
     const jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     try {
-      const auth = createAuth({ mode: 'jwt', jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`, audience: 'chartsync', issuer: 'https://auth.test' });
+      const auth = createAuth({
+        mode: 'jwt',
+        jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`,
+        audience: 'chartsync',
+        issuer: 'https://auth.test',
+      });
       const sign = (aud: string, iss: string) =>
-        new SignJWT({ org: 'acme' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('ana').setAudience(aud).setIssuer(iss).setExpirationTime('1h').sign(privateKey);
+        new SignJWT({ org: 'acme' })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setSubject('ana')
+          .setAudience(aud)
+          .setIssuer(iss)
+          .setExpirationTime('1h')
+          .sign(privateKey);
       await expect(auth.verify(await sign('chartsync', 'https://auth.test'))).resolves.toMatchObject({ user: 'ana', org: 'acme' });
-      await expect(auth.verify(await sign('another-app', 'https://auth.test'))).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/"aud" claim/) });
-      await expect(auth.verify(await sign('chartsync', 'https://evil.test'))).rejects.toMatchObject({ status: 401, message: expect.stringMatching(/"iss" claim/) });
+      await expect(auth.verify(await sign('another-app', 'https://auth.test'))).rejects.toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/"aud" claim/),
+      });
+      await expect(auth.verify(await sign('chartsync', 'https://evil.test'))).rejects.toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/"iss" claim/),
+      });
     } finally {
       jwks.close();
     }
@@ -358,14 +416,33 @@ describe('server processes, hardened', () => {
       kind: 'pglite',
       query: async () => [],
       transaction: async () => {
-        throw Object.assign(new Error('insert failed: Key (org, tbl, id)=(secret-org, tasks, a) row {"title":"top secret"}'), { code: '23505', detail: 'row {"title":"top secret"}' });
+        throw Object.assign(new Error('insert failed: Key (org, tbl, id)=(secret-org, tasks, a) row {"title":"top secret"}'), {
+          code: '23505',
+          detail: 'row {"title":"top secret"}',
+        });
       },
       listen: async () => async () => undefined,
       close: async () => undefined,
     };
-    const app = createApp({ storage: failing, auth: createAuth({ mode: 'jwt', secret: SECRET }), pokes: { subscribe: () => () => undefined, close: async () => undefined, size: () => 0 }, policies: {}, limits: DEFAULT_LIMITS, serverId: 's', epoch: 'e1', heartbeatMs: 1000, logger: { error: (line) => lines.push(JSON.stringify(line)), info: () => undefined } });
+    const app = createApp({
+      storage: failing,
+      auth: createAuth({ mode: 'jwt', secret: SECRET }),
+      pokes: { subscribe: () => () => undefined, close: async () => undefined, size: () => 0 },
+      policies: {},
+      limits: DEFAULT_LIMITS,
+      serverId: 's',
+      epoch: 'e1',
+      heartbeatMs: 1000,
+      logger: { error: (line) => lines.push(JSON.stringify(line)), info: () => undefined },
+    });
     const token = await tokenFor({ org: 'secret-org' });
-    const res = await app.fetch(new Request('http://x/sync/push', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: rawPush([op({ rowId: 'a', patch: { id: 'a', title: 'top secret' } })]) }));
+    const res = await app.fetch(
+      new Request('http://x/sync/push', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: rawPush([op({ rowId: 'a', patch: { id: 'a', title: 'top secret' } })]),
+      }),
+    );
     expect(res.status).toBe(500);
     const body = await res.json();
     expect(body.error.requestId ?? res.headers.get('x-request-id')).toBeTruthy();
@@ -384,7 +461,9 @@ describe('server processes, hardened', () => {
       const started = Date.now();
       const closed = await new Promise<number>((resolve) => {
         const socket = connect(server.port, '127.0.0.1', () => {
-          socket.write(`POST /sync/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+          socket.write(
+            `POST /sync/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`,
+          );
           const drip = setInterval(() => socket.write('{"'), 200);
           socket.on('close', () => {
             clearInterval(drip);
@@ -416,7 +495,9 @@ withPostgres?.('PostgreSQL connection faults', () => {
       const stream = eventReader(res);
       await stream.until((events) => events.length >= 1);
       // Every other backend of this database: the pool's idle connections and the LISTEN connection.
-      const { rows } = await admin.query(`select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      const { rows } = await admin.query(
+        `select pg_terminate_backend(pid) as ok from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`,
+      );
       expect(rows.length).toBeGreaterThanOrEqual(2);
       // The stream gets a poke once the LISTEN connection is back (changes may have been missed), then
       // pokes for new commits again.

@@ -40,7 +40,11 @@ export async function clientFor(server: SyncServer, claims: { user?: string; org
   return {
     token,
     async push(ops: readonly WireOp[], device = deviceId): Promise<PushResponse> {
-      const res = await fetch(`${server.url}/sync/push`, { method: 'POST', headers, body: JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: device, ops }) });
+      const res = await fetch(`${server.url}/sync/push`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: device, ops }),
+      });
       if (!res.ok) throw new Error(`push failed ${res.status}: ${await res.text()}`);
       return (await res.json()) as PushResponse;
     },
@@ -63,7 +67,8 @@ export async function clientFor(server: SyncServer, claims: { user?: string; org
         if (!page.hasMore) return all;
       }
     },
-    fetch: (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } }),
+    fetch: (path: string, init: RequestInit = {}) =>
+      fetch(`${server.url}${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } }),
   };
 }
 

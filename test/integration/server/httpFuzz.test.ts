@@ -17,7 +17,11 @@ describe.each(DRIVERS)('HTTP fuzzing on $name', ({ databaseUrl }) => {
 
   it(`answers ${RUNS} hostile and near-valid requests with a 2xx or a clear 4xx that changes nothing, never a 5xx`, async () => {
     const statuses = new Map<number, number>();
-    await fuzzHttp(server, { runs: RUNS, ...(process.env.CHARTSYNC_SEED ? { seed: Number(process.env.CHARTSYNC_SEED) } : {}), onRun: (v) => statuses.set(v.status, (statuses.get(v.status) ?? 0) + 1) });
+    await fuzzHttp(server, {
+      runs: RUNS,
+      ...(process.env.CHARTSYNC_SEED ? { seed: Number(process.env.CHARTSYNC_SEED) } : {}),
+      onRun: (v) => statuses.set(v.status, (statuses.get(v.status) ?? 0) + 1),
+    });
     // The generator reaches both sides: accepted requests and refused ones.
     expect([...statuses.keys()].some((s) => s >= 200 && s < 300)).toBe(true);
     expect([...statuses.keys()].some((s) => s >= 400 && s < 500)).toBe(true);

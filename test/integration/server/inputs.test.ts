@@ -16,7 +16,10 @@ import { clientFor, DRIVERS, freshOrg, op, startServer, tokenFor } from './harne
 describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
   let server: SyncServer;
   beforeAll(async () => {
-    server = await startServer(databaseUrl, { tables: ['tasks', 'notes'], limits: { maxBodyBytes: 64 * 1024, maxOps: 50, maxRowBytes: 4096, maxPullLimit: 500 } });
+    server = await startServer(databaseUrl, {
+      tables: ['tasks', 'notes'],
+      limits: { maxBodyBytes: 64 * 1024, maxOps: 50, maxRowBytes: 4096, maxPullLimit: 500 },
+    });
   });
   afterAll(() => server?.close());
 
@@ -26,16 +29,58 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     ['wrong types', () => ({ body: push([{ ...op({ rowId: 'a' }), at: 'yesterday' }]) }), 400, 'INVALID_BODY', /ops\[0\]\.at/],
     ['an unknown op kind', () => ({ body: push([{ ...op({ rowId: 'a' }), kind: 'upsert' }]) }), 400, 'INVALID_BODY', /ops\[0\]\.kind/],
     ['a huge id', () => ({ body: push([op({ rowId: 'x'.repeat(5000) })]) }), 400, 'INVALID_BODY', /rowId is longer than 256/],
-    ['a negative field time', () => ({ body: push([op({ rowId: 'a', kind: 'update', patch: { title: 'x' }, fieldAt: { title: -1 } })]) }), 400, 'INVALID_BODY', /ops\[0\]\.fieldAt\.title: times must not be negative/],
-    ['a malformed base value', () => ({ body: push([op({ rowId: 'a', kind: 'update', patch: { title: 'x' }, base: { v: 1, fields: { title: 'old' as never } } })]) }), 400, 'INVALID_BODY', /ops\[0\]\.base\.fields\.title: a base value is \[\]/],
+    [
+      'a negative field time',
+      () => ({ body: push([op({ rowId: 'a', kind: 'update', patch: { title: 'x' }, fieldAt: { title: -1 } })]) }),
+      400,
+      'INVALID_BODY',
+      /ops\[0\]\.fieldAt\.title: times must not be negative/,
+    ],
+    [
+      'a malformed base value',
+      () => ({ body: push([op({ rowId: 'a', kind: 'update', patch: { title: 'x' }, base: { v: 1, fields: { title: 'old' as never } } })]) }),
+      400,
+      'INVALID_BODY',
+      /ops\[0\]\.base\.fields\.title: a base value is \[\]/,
+    ],
     ['another protocol version', () => ({ body: push([], { protocol: 0 }) }), 400, 'UNSUPPORTED_PROTOCOL', /speaks protocol 2/],
     ['too many ops', () => ({ body: push(Array.from({ length: 51 }, (_, i) => op({ rowId: `r${i}` }))) }), 413, 'TOO_MANY_OPS', /at most 50 ops/],
-    ['a row too large', () => ({ body: push([op({ rowId: 'big', patch: { id: 'big', blob: 'x'.repeat(5000) } })]) }), 413, 'ROW_TOO_LARGE', /ops\[0\] \(tasks\/big.*limited to 4096 bytes/],
-    ['a body too large', () => ({ body: push([op({ rowId: 'a', patch: { id: 'a', blob: 'y'.repeat(300_000) } })]) }), 413, 'PAYLOAD_TOO_LARGE', /over the limit of 65536 bytes/],
-    ['a gzip bomb', () => ({ body: gzipSync(push([op({ rowId: 'a', patch: { id: 'a', blob: 'z'.repeat(2_000_000) } })])), headers: { 'content-encoding': 'gzip' } }), 413, 'PAYLOAD_TOO_LARGE', /larger when unzipped/],
+    [
+      'a row too large',
+      () => ({ body: push([op({ rowId: 'big', patch: { id: 'big', blob: 'x'.repeat(5000) } })]) }),
+      413,
+      'ROW_TOO_LARGE',
+      /ops\[0\] \(tasks\/big.*limited to 4096 bytes/,
+    ],
+    [
+      'a body too large',
+      () => ({ body: push([op({ rowId: 'a', patch: { id: 'a', blob: 'y'.repeat(300_000) } })]) }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /over the limit of 65536 bytes/,
+    ],
+    [
+      'a gzip bomb',
+      () => ({ body: gzipSync(push([op({ rowId: 'a', patch: { id: 'a', blob: 'z'.repeat(2_000_000) } })])), headers: { 'content-encoding': 'gzip' } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /larger when unzipped/,
+    ],
     ['missing auth', () => ({ body: push([]), headers: { authorization: '' } }), 401, 'UNAUTHORIZED', /Missing bearer token/],
-    ['a forged token', () => ({ body: push([]), headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4Iiwib3JnIjoieCJ9.bad' } }), 401, 'UNAUTHORIZED', /Invalid token/],
-    ['an unknown table in a pull', () => ({ method: 'GET', path: '/sync/pull?tables=projects' }), 400, 'UNKNOWN_TABLE', /Unknown table "projects": this server syncs tasks, notes/],
+    [
+      'a forged token',
+      () => ({ body: push([]), headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4Iiwib3JnIjoieCJ9.bad' } }),
+      401,
+      'UNAUTHORIZED',
+      /Invalid token/,
+    ],
+    [
+      'an unknown table in a pull',
+      () => ({ method: 'GET', path: '/sync/pull?tables=projects' }),
+      400,
+      'UNKNOWN_TABLE',
+      /Unknown table "projects": this server syncs tasks, notes/,
+    ],
     ['a bad cursor', () => ({ method: 'GET', path: '/sync/pull?cursor=yesterday' }), 400, 'INVALID_CURSOR', /not one this server issued/],
     ['a page too large', () => ({ method: 'GET', path: '/sync/pull?limit=100000' }), 400, 'BAD_REQUEST', /limit must be an integer from 1 to 500/],
   ];
@@ -81,7 +126,11 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
   it('accepts gzip request bodies and compresses responses when asked', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const ops = Array.from({ length: 40 }, (_, i) => op({ rowId: `g${i}`, patch: { id: `g${i}`, title: 'compressible '.repeat(10) } }));
-    const res = await c.fetch('/sync/push', { method: 'POST', body: gzipSync(JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops })), headers: { 'content-encoding': 'gzip' } });
+    const res = await c.fetch('/sync/push', {
+      method: 'POST',
+      body: gzipSync(JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops })),
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(res.status).toBe(200);
     expect((await res.json()).results).toHaveLength(40);
     // Raw HTTP, so nothing decompresses behind our back.
@@ -99,7 +148,7 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     expect(pulled.changes, JSON.stringify(pulled).slice(0, 300)).toHaveLength(40);
   });
 
-  it('serves bucket checksums that match the client\'s own computation', async () => {
+  it("serves bucket checksums that match the client's own computation", async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const rows = Array.from({ length: 30 }, (_, i) => ({ id: `k${i}`, title: `T${i}` }));
     await c.push(rows.map((r) => op({ rowId: r.id, patch: r })));
@@ -123,7 +172,11 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
       while (!buffer.includes('\n\n')) buffer += new TextDecoder().decode((await reader.read()).value);
       const [chunk, ...rest] = buffer.split('\n\n');
       buffer = rest.join('\n\n');
-      const data = chunk!.split('\n').find((l) => l.startsWith('data:'))!.slice(5).trim();
+      const data = chunk!
+        .split('\n')
+        .find((l) => l.startsWith('data:'))!
+        .slice(5)
+        .trim();
       const event = JSON.parse(data);
       events.push(event);
       return event;

@@ -8,7 +8,11 @@ describe('schema migrations', () => {
     try {
       // A database as the first release left it, with a live row and a deleted one.
       await storage.query(`create table chartsync_migrations (version int primary key, name text not null, applied_at timestamptz not null default now())`);
-      for (const statement of MIGRATIONS[0]!.sql.split(';').map((s) => s.trim()).filter(Boolean)) await storage.query(statement);
+      for (const statement of MIGRATIONS[0]!.sql
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await storage.query(statement);
       await storage.query(`insert into chartsync_migrations (version, name) values (1, 'rows, ops, orgs')`);
       await storage.query(
         `insert into chartsync_rows (org, tbl, id, data, v, clock, fv, deleted, checksum, last_at, last_device, last_role) values

@@ -18,19 +18,29 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     const third = await c.push(batch);
     expect(first.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
     for (const again of [second, third]) {
-      expect(again.results.map((r) => [r.status, r.replayed])).toEqual([['applied', true], ['applied', true], ['applied', true]]);
+      expect(again.results.map((r) => [r.status, r.replayed])).toEqual([
+        ['applied', true],
+        ['applied', true],
+        ['applied', true],
+      ]);
       expect(again.rows).toEqual(first.rows);
       expect(again.cursor).toBe(first.cursor);
     }
     const changes = await c.pullAll();
-    expect(changes.map((ch) => [ch.row.id, ch.row.title])).toEqual([['b', 'Task b'], ['a', 'A2']]);
+    expect(changes.map((ch) => [ch.row.id, ch.row.title])).toEqual([
+      ['b', 'Task b'],
+      ['a', 'A2'],
+    ]);
   });
 
   it('answers a repeated op inside one batch as a replay of its first outcome', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const create = op({ rowId: 'a' });
     const { results } = await c.push([create, create]);
-    expect(results.map((r) => [r.status, r.replayed])).toEqual([['applied', undefined], ['applied', true]]);
+    expect(results.map((r) => [r.status, r.replayed])).toEqual([
+      ['applied', undefined],
+      ['applied', true],
+    ]);
   });
 
   it('pages through changes in cursor order with hasMore and a count of what remains', async () => {
@@ -44,7 +54,11 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
       cursor = page.cursor;
       if (!page.hasMore) break;
     }
-    expect(pages.map((p) => [p.changes.length, p.hasMore, p.remaining])).toEqual([[10, true, 15], [10, true, 5], [5, false, 0]]);
+    expect(pages.map((p) => [p.changes.length, p.hasMore, p.remaining])).toEqual([
+      [10, true, 15],
+      [10, true, 5],
+      [5, false, 0],
+    ]);
     const versions = pages.flatMap((p) => p.changes.map((ch) => ch.row._v));
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(new Set(pages.flatMap((p) => p.changes.map((ch) => ch.row.id))).size).toBe(25);
@@ -60,10 +74,13 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     expect(changes.changes).toEqual([{ table: 'tasks', row: { id: 'a', _v: rowOf(deleted, 'a')!._v, _deleted: true } }]);
   });
 
-  it('filters pulls by table and keeps each org\'s rows to itself', async () => {
+  it("filters pulls by table and keeps each org's rows to itself", async () => {
     const acme = await clientFor(server, { org: freshOrg() });
     const globex = await clientFor(server, { org: freshOrg() });
-    await acme.push([op({ rowId: 'same-id', patch: { id: 'same-id', title: 'acme', org: 'globex-wants-this' } }), op({ table: 'notes', rowId: 'n1', patch: { id: 'n1' } })]);
+    await acme.push([
+      op({ rowId: 'same-id', patch: { id: 'same-id', title: 'acme', org: 'globex-wants-this' } }),
+      op({ table: 'notes', rowId: 'n1', patch: { id: 'n1' } }),
+    ]);
     await globex.push([op({ rowId: 'same-id', patch: { id: 'same-id', title: 'globex' } })]);
     expect((await acme.pullAll('tasks')).map((ch) => ch.row.title)).toEqual(['acme']);
     expect((await acme.pullAll('notes')).map((ch) => ch.row.id)).toEqual(['n1']);
@@ -93,7 +110,10 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     await Promise.all(
       writers.map(async (w, i) => {
         for (let round = 0; round < 15; round++) {
-          await w.push(Array.from({ length: 4 }, (_, k) => op({ rowId: `w${i}-r${round}-${k}` })), `device-${i}`);
+          await w.push(
+            Array.from({ length: 4 }, (_, k) => op({ rowId: `w${i}-r${round}-${k}` })),
+            `device-${i}`,
+          );
         }
       }),
     );
@@ -135,7 +155,10 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     const c = await clientFor(server, { org });
     const { cursor } = await c.push([op({ rowId: 'a' })]);
     for (const seen of [encodeCursor('otherdb', 1), encodeCursor(server.epoch, 50)]) {
-      const response = await c.fetch('/sync/push', { method: 'POST', body: JSON.stringify({ protocol: 2, deviceId: 'd', cursor: seen, ops: [op({ rowId: 'b' })] }) });
+      const response = await c.fetch('/sync/push', {
+        method: 'POST',
+        body: JSON.stringify({ protocol: 2, deviceId: 'd', cursor: seen, ops: [op({ rowId: 'b' })] }),
+      });
       expect(response.status).toBe(409);
       expect((await response.json()).error.code).toBe('RESET_REQUIRED');
     }

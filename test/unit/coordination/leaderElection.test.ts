@@ -27,14 +27,22 @@ const until = async (check: () => boolean, ms = 2000) => {
 };
 
 describe('leader election', () => {
-  it('elects one leader, forwards followers\' sync requests to it, and fails over when it leaves', async () => {
+  it("elects one leader, forwards followers' sync requests to it, and fails over when it leaves", async () => {
     const browser = freshIndexedDb();
     const [a, b] = [await openTestStore(browser), await openTestStore(browser)];
     const channel = channels();
     const requests: string[] = [];
     const events: string[] = [];
     const tab = (name: string, db: typeof a.db) =>
-      createLeaderElection({ db, tabId: name, leaseMs: 200, locks: null, channel: channel(), onChange: (leader) => events.push(`${name}:${leader}`), onSyncRequest: (from) => requests.push(`${name}<-${from}`) });
+      createLeaderElection({
+        db,
+        tabId: name,
+        leaseMs: 200,
+        locks: null,
+        channel: channel(),
+        onChange: (leader) => events.push(`${name}:${leader}`),
+        onSyncRequest: (from) => requests.push(`${name}<-${from}`),
+      });
     const first = tab('A', a.db);
     const second = tab('B', b.db);
     await first.start();

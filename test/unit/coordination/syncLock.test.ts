@@ -29,7 +29,16 @@ describe('the cross-tab sync lock', () => {
         let now = 1_000_000;
         const locks = memoryLocks();
         let generation = 0;
-        const make = (tab: number) => createSyncLock({ db: tab === 0 ? a.db : b.db, ownerId: `tab${tab}-${generation++}`, locks: tab === 0 ? locks : null, leaseMs: LEASE, now: () => now, autoRenew: false, name: 'prop' });
+        const make = (tab: number) =>
+          createSyncLock({
+            db: tab === 0 ? a.db : b.db,
+            ownerId: `tab${tab}-${generation++}`,
+            locks: tab === 0 ? locks : null,
+            leaseMs: LEASE,
+            now: () => now,
+            autoRenew: false,
+            name: 'prop',
+          });
         const tabs = [make(0), make(1)];
         const held: Array<LockHandle | null> = [null, null];
         // Until when each tab may rightly assume it still holds the lock without asking (its lease).
@@ -71,7 +80,7 @@ describe('the cross-tab sync lock', () => {
     );
   }, 60_000);
 
-  it('lets another tab take over a frozen owner\'s lease only after it expires', async () => {
+  it("lets another tab take over a frozen owner's lease only after it expires", async () => {
     const { a, b } = await twoTabs();
     let now = 0;
     const frozen = await createSyncLock({ db: a.db, ownerId: 'A', locks: null, leaseMs: LEASE, now: () => now, autoRenew: false }).tryAcquire();
@@ -92,7 +101,7 @@ describe('the cross-tab sync lock', () => {
     await a.outbox.markInflight([op!.opId], taken!.token);
   });
 
-  it('frees a dead Web-Locks holder\'s lock at once', async () => {
+  it("frees a dead Web-Locks holder's lock at once", async () => {
     const { a, b } = await twoTabs();
     const locks = memoryLocks();
     const first = await createSyncLock({ db: a.db, ownerId: 'A', locks, leaseMs: LEASE, now: () => 0, autoRenew: false }).tryAcquire();

@@ -14,13 +14,13 @@ function op(kind: OpKind, patch?: JsonObject, extra: Partial<Op> = {}): Op {
 const based = { base: { v: 4 } };
 
 describe('coalescing pending ops of one row', () => {
-  it('update + update merges the patches, keeping the first op id and base, and each field\'s own write time', () => {
+  it("update + update merges the patches, keeping the first op id and base, and each field's own write time", () => {
     const first = op('update', { title: 'a', status: 'todo' }, based);
     const second = op('update', { title: 'b' });
     expect(coalesceOps(first, second)).toEqual({ ...first, patch: { title: 'b', status: 'todo' }, at: second.at, fieldAt: { status: first.at }, writes: 2 });
   });
 
-  it('regression: coalescing keeps older fields\' write times instead of stamping them with the newest', () => {
+  it("regression: coalescing keeps older fields' write times instead of stamping them with the newest", () => {
     const t1 = op('update', { title: 'x' }, { base: { v: 4, fields: { title: ['old'] } }, at: 1000 });
     const t3 = op('update', { status: 'done' }, { base: { v: 4, fields: { status: ['todo'] } }, at: 3000 });
     const merged = coalesceOps(t1, t3)!;
@@ -33,13 +33,13 @@ describe('coalescing pending ops of one row', () => {
     expect(fieldTime(again, 'title')).toBe(4000);
   });
 
-  it('a put then an update keeps the put\'s time for the fields the update did not touch', () => {
+  it("a put then an update keeps the put's time for the fields the update did not touch", () => {
     const put = op('create', { id: 'r1', title: 'a', status: 'todo' }, { at: 1000 });
     const merged = coalesceOps(put, op('update', { status: 'done' }, { at: 3000 }))!;
     expect([fieldTime(merged, 'title'), fieldTime(merged, 'status'), fieldTime(merged, 'removedByThePut')]).toEqual([1000, 3000, 1000]);
   });
 
-  it('a put over a row keeps the earlier writes\' times for the fields it did not change', () => {
+  it("a put over a row keeps the earlier writes' times for the fields it did not change", () => {
     const update = op('update', { title: 'x' }, { base: { v: 4, fields: { title: ['old'] } }, at: 1000 });
     const put = op('create', { id: 'r1', title: 'x', status: 'done' }, { base: { v: 4, fields: { status: ['todo'] } }, at: 3000 });
     const merged = coalesceOps(update, put)!;
@@ -71,26 +71,33 @@ describe('coalescing pending ops of one row', () => {
   });
 
   it('applying the coalesced op gives the same row as applying the raw sequence', () => {
-    const fieldArb = fc.dictionary(fc.constantFrom('title', 'status', 'tags', 'note'), fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), { minKeys: 1, maxKeys: 3 });
+    const fieldArb = fc.dictionary(fc.constantFrom('title', 'status', 'tags', 'note'), fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), {
+      minKeys: 1,
+      maxKeys: 3,
+    });
     fc.assert(
-      fc.property(fc.boolean(), fc.array(fc.tuple(fc.constantFrom<OpKind>('create', 'update', 'delete'), fieldArb), { minLength: 1, maxLength: 12 }), (serverHasRow, steps) => {
-        const initial: JsonObject | undefined = serverHasRow ? { id: 'r1', title: 'start', status: 'todo' } : undefined;
-        let raw = initial;
-        // The queue as the outbox keeps it: a new op folds into the last one, or queues behind it.
-        const queue: Op[] = [];
-        for (const [wanted, fields] of steps) {
-          // Only valid sequences: an update needs an existing row; a delete, one to delete.
-          const kind: OpKind = raw === undefined && wanted !== 'create' ? 'create' : wanted;
-          const next = op(kind, kind === 'delete' ? undefined : kind === 'create' ? { id: 'r1', ...fields } : fields, serverHasRow ? based : {});
-          raw = applyOp(raw, next);
-          const merged = queue.length ? coalesceOps(queue.at(-1)!, next) : null;
-          if (merged) queue[queue.length - 1] = merged;
-          else queue.push(next);
-        }
-        const coalesced = queue.reduce<JsonObject | undefined>((row, queued) => applyOp(row, queued), initial);
-        expect(coalesced).toEqual(raw);
-        expect(queue.filter((q) => q.kind === 'delete').length).toBeLessThanOrEqual(steps.filter(([k]) => k === 'delete').length);
-      }),
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.constantFrom<OpKind>('create', 'update', 'delete'), fieldArb), { minLength: 1, maxLength: 12 }),
+        (serverHasRow, steps) => {
+          const initial: JsonObject | undefined = serverHasRow ? { id: 'r1', title: 'start', status: 'todo' } : undefined;
+          let raw = initial;
+          // The queue as the outbox keeps it: a new op folds into the last one, or queues behind it.
+          const queue: Op[] = [];
+          for (const [wanted, fields] of steps) {
+            // Only valid sequences: an update needs an existing row; a delete, one to delete.
+            const kind: OpKind = raw === undefined && wanted !== 'create' ? 'create' : wanted;
+            const next = op(kind, kind === 'delete' ? undefined : kind === 'create' ? { id: 'r1', ...fields } : fields, serverHasRow ? based : {});
+            raw = applyOp(raw, next);
+            const merged = queue.length ? coalesceOps(queue.at(-1)!, next) : null;
+            if (merged) queue[queue.length - 1] = merged;
+            else queue.push(next);
+          }
+          const coalesced = queue.reduce<JsonObject | undefined>((row, queued) => applyOp(row, queued), initial);
+          expect(coalesced).toEqual(raw);
+          expect(queue.filter((q) => q.kind === 'delete').length).toBeLessThanOrEqual(steps.filter(([k]) => k === 'delete').length);
+        },
+      ),
     );
   });
 });
@@ -103,7 +110,7 @@ describe('ordering ops for a push', () => {
     expect(orderForPush(ops).map((o) => o.name)).toEqual(['d@0', 'b@2', 'c@3', 'a@1']);
   });
 
-  it('never reorders the ops of one row, lifting an earlier op to its row\'s urgency instead', () => {
+  it("never reorders the ops of one row, lifting an earlier op to its row's urgency instead", () => {
     const ops = [q('a', 5, 1), q('b', 3, 2), q('a', 1, 3)];
     expect(orderForPush(ops).map((o) => o.name)).toEqual(['a@1', 'a@3', 'b@2']);
   });

@@ -4,7 +4,7 @@ import { changedByOthers, ROW_STAMP, threeWayDiff, type RowStamps } from '../../
 describe('conflict detection by stamps', () => {
   const stamps: RowStamps = { title: [7, 'a', 100], status: [9, 'b', 120], tags: [5, 'b', 90] };
 
-  it('finds nothing unseen when every change after the base is the device\'s own', () => {
+  it("finds nothing unseen when every change after the base is the device's own", () => {
     // Device a wrote twice: op1 was applied at v7; op2 was written against v6, the last version a had seen.
     expect(changedByOthers({ title: [7, 'a', 100], tags: [5, 'b', 90] }, 6, 'a')).toEqual([]);
   });
@@ -19,7 +19,7 @@ describe('conflict detection by stamps', () => {
     expect(changedByOthers({ ...stamps, [ROW_STAMP]: [10, 'c', 130] }, 9, 'a')).toEqual([ROW_STAMP]);
   });
 
-  it('stays bounded by the row\'s fields however many devices wrote it', () => {
+  it("stays bounded by the row's fields however many devices wrote it", () => {
     let row: RowStamps = {};
     for (let device = 0; device < 10_000; device++) row = { ...row, title: [device + 1, `d${device}`, device] };
     expect(Object.keys(row)).toEqual(['title']);

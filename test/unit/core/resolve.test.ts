@@ -71,15 +71,16 @@ describe('row-level strategies', () => {
   });
 
   it('refuses an unknown strategy with the valid ones listed', () => {
-    expect(() => resolveConflict({ strategy: 'newest' } as unknown as ConflictPolicy, conflict)).toThrowError(/Unknown conflict strategy "newest" for table "tasks": use one of server-wins/);
+    expect(() => resolveConflict({ strategy: 'newest' } as unknown as ConflictPolicy, conflict)).toThrowError(
+      /Unknown conflict strategy "newest" for table "tasks": use one of server-wins/,
+    );
     expect(() => assertPolicies({ tasks: { strategy: 'custom' } })).toThrowError(/needs a resolve\(input\) function/);
     expect(() => assertPolicies({ tasks: { strategy: 'server-wins' }, notes: { strategy: 'field-merge' } })).not.toThrow();
   });
 });
 
 describe('field-merge', () => {
-  const merge = (fields: Record<string, FieldRule>, i: ConflictInput) =>
-    resolveConflict({ strategy: 'field-merge', fields }, i);
+  const merge = (fields: Record<string, FieldRule>, i: ConflictInput) => resolveConflict({ strategy: 'field-merge', fields }, i);
 
   it('merges fields changed on one side only, and reports the mix', () => {
     const r = merge({}, input({ title: 'C' }, { status: 'done' }));
@@ -92,7 +93,7 @@ describe('field-merge', () => {
     expect(merge({}, input({ title: 'C' }, { title: 'S' })).row.title).toBe('C');
   });
 
-  it('lww decides each field by that field\'s own write time, not the row\'s newest write', () => {
+  it("lww decides each field by that field's own write time, not the row's newest write", () => {
     // The client wrote the title at 50 and the status at 200; the server wrote the title at 100.
     const i = input({ title: 'C', status: 'done' }, { title: 'S' }, { client: { fieldAt: { title: 50 } }, server: { fieldAt: { title: 100 } } });
     expect(merge({}, i).row).toMatchObject({ title: 'S', status: 'done' });
@@ -121,13 +122,13 @@ describe('field-merge', () => {
     expect(r.row.tags).toEqual([{ id: 1, v: 'client' }, { id: 2 }, { id: 3 }]);
   });
 
-  it('concat appends both sides\' additions to the base, the earlier writer first', () => {
+  it("concat appends both sides' additions to the base, the earlier writer first", () => {
     expect(merge({ notes: 'concat' }, input({ notes: 'Start\nclient' }, { notes: 'Start\nserver' })).row.notes).toBe('Start\nserver\nclient');
     const r = resolveConflict({ strategy: 'field-merge', fields: { notes: { rule: 'concat', separator: ' | ' } } }, input({ notes: 'one' }, { notes: 'two' }));
     expect(r.row.notes).toBe('two | one');
   });
 
-  it('counter adds both sides\' deltas, as numbers and as PN-counters', () => {
+  it("counter adds both sides' deltas, as numbers and as PN-counters", () => {
     expect(merge({ done: 'counter' }, input({ done: 3 }, { done: 0 })).row.done).toBe(2);
     let a: PNCounter = { p: {}, n: {} };
     let b: PNCounter = { p: {}, n: {} };
@@ -137,7 +138,7 @@ describe('field-merge', () => {
     expect(counterValue(r.row.done as unknown as PNCounter)).toBe(6);
   });
 
-  it('regression: counter adds both sides\' increments even when they reached the same value (0 +2 and +2 → 4, not an agreement)', () => {
+  it("regression: counter adds both sides' increments even when they reached the same value (0 +2 and +2 → 4, not an agreement)", () => {
     const i = input({ done: 3 }, { done: 3 });
     i.base = { row: { ...base, done: 1 } };
     expect(merge({ done: 'counter' }, i).row.done).toBe(5);
@@ -160,8 +161,20 @@ describe('field-merge', () => {
 
 describe('resolution properties', () => {
   const valueArb = fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constantFrom('p', 'q', 'r'), fc.boolean());
-  const rowArb = fc.record({ title: fc.constantFrom('Fix pump', 'A', 'B'), hours: fc.integer({ min: 0, max: 9 }), flag: fc.boolean(), tags: fc.subarray(['a', 'b', 'c', 'd']), extra: valueArb });
-  const sideArb = fc.record({ row: rowArb, at: fc.integer({ min: 0, max: 3 }), deviceId: fc.constantFrom('d1', 'd2', 'd3'), role: fc.constantFrom('owner', 'worker'), bump: fc.integer({ min: 1, max: 3 }) });
+  const rowArb = fc.record({
+    title: fc.constantFrom('Fix pump', 'A', 'B'),
+    hours: fc.integer({ min: 0, max: 9 }),
+    flag: fc.boolean(),
+    tags: fc.subarray(['a', 'b', 'c', 'd']),
+    extra: valueArb,
+  });
+  const sideArb = fc.record({
+    row: rowArb,
+    at: fc.integer({ min: 0, max: 3 }),
+    deviceId: fc.constantFrom('d1', 'd2', 'd3'),
+    role: fc.constantFrom('owner', 'worker'),
+    bump: fc.integer({ min: 1, max: 3 }),
+  });
   const policies: ConflictPolicy[] = [
     { strategy: 'last-write-wins' },
     { strategy: 'version-wins' },

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { WireRow } from '../../../src/protocol/schemas';
 import { freshIndexedDb, openTestStore, task } from './helpers';
 
-const serverRow = (id: string, v: number, data: Record<string, unknown> = {}, deleted = false): WireRow => ({ ...(deleted ? {} : { ...task(id), ...data }), id, _v: v, _deleted: deleted }) as WireRow;
+const serverRow = (id: string, v: number, data: Record<string, unknown> = {}, deleted = false): WireRow =>
+  ({ ...(deleted ? {} : { ...task(id), ...data }), id, _v: v, _deleted: deleted }) as WireRow;
 const change = (row: WireRow) => ({ table: 'tasks', row });
 
 describe('applying pulled rows', () => {
@@ -16,7 +17,7 @@ describe('applying pulled rows', () => {
     expect(await store.outbox.count()).toBe(0);
   });
 
-  it('deletes on tombstones, keeping the deleted row\'s version, and marks the table complete on the last page of a first download', async () => {
+  it("deletes on tombstones, keeping the deleted row's version, and marks the table complete on the last page of a first download", async () => {
     const store = await openTestStore();
     await store.applyRemote('tasks', [serverRow('a', 1)], 'c2.e1.1');
     expect(await store.meta.needingInitial()).toEqual(['tasks', 'notes']);
@@ -175,7 +176,11 @@ describe('resetting after RESET_REQUIRED', () => {
     expect((await store.db.table('tasks').toArray()).map((r) => r.id).sort()).toEqual(['a', 'new']);
     const ops = await store.outbox.list();
     // The update becomes a put of the whole row that still names only the field it changed.
-    expect(ops.find((o) => o.rowId === 'a')).toMatchObject({ kind: 'create', patch: { ...task('a'), title: 'mine' }, base: { v: 0, fields: { title: ['Task a'] } } });
+    expect(ops.find((o) => o.rowId === 'a')).toMatchObject({
+      kind: 'create',
+      patch: { ...task('a'), title: 'mine' },
+      base: { v: 0, fields: { title: ['Task a'] } },
+    });
     expect(ops.find((o) => o.rowId === 'new')).toMatchObject({ kind: 'create' });
   });
 });

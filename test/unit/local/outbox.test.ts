@@ -8,10 +8,35 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('coalescing through the store', () => {
   it.each([
-    ['update + update', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.update('tasks', 't1', { title: 'a' }); await s.update('tasks', 't1', { status: 'done' }); }, { kind: 'update', patch: { title: 'a', status: 'done' } }],
-    ['create + update', async (s: Store) => { await s.put('tasks', task('t1')); await s.update('tasks', 't1', { title: 'b' }); }, { kind: 'create', patch: { ...task('t1'), title: 'b' } }],
+    [
+      'update + update',
+      async (s: Store) => {
+        await s.put('tasks', task('t1'));
+        await sent(s);
+        await s.update('tasks', 't1', { title: 'a' });
+        await s.update('tasks', 't1', { status: 'done' });
+      },
+      { kind: 'update', patch: { title: 'a', status: 'done' } },
+    ],
+    [
+      'create + update',
+      async (s: Store) => {
+        await s.put('tasks', task('t1'));
+        await s.update('tasks', 't1', { title: 'b' });
+      },
+      { kind: 'create', patch: { ...task('t1'), title: 'b' } },
+    ],
 
-    ['delete + create', async (s: Store) => { await s.put('tasks', task('t1')); await sent(s); await s.delete('tasks', 't1'); await s.put('tasks', task('t1', { title: 'again' })); }, { kind: 'create', patch: task('t1', { title: 'again' }) }],
+    [
+      'delete + create',
+      async (s: Store) => {
+        await s.put('tasks', task('t1'));
+        await sent(s);
+        await s.delete('tasks', 't1');
+        await s.put('tasks', task('t1', { title: 'again' }));
+      },
+      { kind: 'create', patch: task('t1', { title: 'again' }) },
+    ],
   ] as const)('%s leaves one pending op of the right kind', async (_name, run, expected) => {
     const store = await openTestStore();
     await run(store);
@@ -29,7 +54,10 @@ describe('coalescing through the store', () => {
     await sent(store);
     await store.update('tasks', 't2', { title: 'a' });
     await store.delete('tasks', 't2');
-    expect((await store.outbox.list()).filter((o) => o.rowId === 't2').map((o) => [o.kind, o.patch])).toEqual([['update', { title: 'a' }], ['delete', undefined]]);
+    expect((await store.outbox.list()).filter((o) => o.rowId === 't2').map((o) => [o.kind, o.patch])).toEqual([
+      ['update', { title: 'a' }],
+      ['delete', undefined],
+    ]);
   });
 
   it('never coalesces into an op that was sent', async () => {
@@ -41,14 +69,20 @@ describe('coalescing through the store', () => {
     await store.outbox.fail([first!.opId], { final: false, reason: 'timeout', code: 'TIMEOUT' }, 0, { now: 0, random: () => 0.5 });
     await store.update('tasks', 't1', { status: 'done' });
     const ops = await store.outbox.list();
-    expect(ops.map((o) => [o.kind, o.priority, o.attempts])).toEqual([['create', 1, 1], ['update', 1, 0]]);
+    expect(ops.map((o) => [o.kind, o.priority, o.attempts])).toEqual([
+      ['create', 1, 1],
+      ['update', 1, 0],
+    ]);
   });
 });
 
 type Store = Awaited<ReturnType<typeof openTestStore>>;
 async function sent(store: Store) {
   const ops = await store.outbox.list();
-  await store.outbox.markInflight(ops.map((o) => o.opId), 0);
+  await store.outbox.markInflight(
+    ops.map((o) => o.opId),
+    0,
+  );
   await store.outbox.ack(
     ops.map((o) => ({ opId: o.opId })),
     ops.map((o) => ({ table: o.table, row: { ...(o.patch ?? {}), id: o.rowId, _v: 1, _deleted: false } })),
@@ -111,7 +145,10 @@ describe('the outbox queue', () => {
     const store = await openTestStore();
     await store.bulkPut('tasks', [task('poison'), task('fine')]);
     const batch = await store.outbox.peekBatch();
-    await store.outbox.markInflight(batch.map((o) => o.opId), 0);
+    await store.outbox.markInflight(
+      batch.map((o) => o.opId),
+      0,
+    );
     await store.outbox.fail([batch[0]!.opId], { final: true, reason: 'row too large', code: '413' }, 0);
     await store.outbox.fail([batch[1]!.opId], { final: false, reason: 'timeout', code: 'TIMEOUT' }, 0, { now: 0 });
     expect((await store.outbox.peekBatch({ now: 10_000 })).map((o) => o.rowId)).toEqual(['fine']);
@@ -173,10 +210,13 @@ describe('claiming a batch', () => {
     const store = await openTestStore();
     await store.put('tasks', task('ghost'));
     await store.delete('tasks', 'ghost');
-    expect(await store.outbox.claimBatch(0)).toMatchObject([{ kind: 'create', rowId: 'ghost' }, { kind: 'delete', rowId: 'ghost' }]);
+    expect(await store.outbox.claimBatch(0)).toMatchObject([
+      { kind: 'create', rowId: 'ghost' },
+      { kind: 'delete', rowId: 'ghost' },
+    ]);
   });
 
-  it('regression: never sends a row\'s ops out of order when coalescing makes the later one more urgent', async () => {
+  it("regression: never sends a row's ops out of order when coalescing makes the later one more urgent", async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t1'));
     await sent(store);
@@ -188,7 +228,10 @@ describe('claiming a batch', () => {
     await store.update('tasks', 't1', { title: 'renamed' });
     await store.update('tasks', 't1', { status: 'done' });
     const ops = await store.outbox.list();
-    expect(ops.map((o) => [o.opId === op1!.opId, o.priority])).toEqual([[true, 4], [false, 1]]);
+    expect(ops.map((o) => [o.opId === op1!.opId, o.priority])).toEqual([
+      [true, 4],
+      [false, 1],
+    ]);
     expect((await store.outbox.claimBatch(0)).map((o) => o.opId)).toEqual(ops.map((o) => o.opId));
   });
 

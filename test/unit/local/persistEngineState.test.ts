@@ -15,7 +15,11 @@ describe('persisting the engine state', () => {
     const page = new EventTarget();
     let visibility = 'visible';
     const stop = persistEngineState({ actor, store, debounceMs: 30, target: page, visibility: () => visibility, now: () => 123 });
-    fakes.settle('rehydrate', 'done', { needsInitial: [], cursors: {}, restored: { metrics: { cycles: 4, opsPushed: 9, rowsPulled: 0, bytesPushed: 0, bytesPulled: 0, lastPushMs: null, failures: 0 } } });
+    fakes.settle('rehydrate', 'done', {
+      needsInitial: [],
+      cursors: {},
+      restored: { metrics: { cycles: 4, opsPushed: 9, rowsPulled: 0, bytesPushed: 0, bytesPulled: 0, lastPushMs: null, failures: 0 } },
+    });
     await flush();
     expect(await store.meta.loadSnapshot()).toBeUndefined();
     await new Promise((r) => setTimeout(r, 60));

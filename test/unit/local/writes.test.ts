@@ -16,21 +16,33 @@ describe('local writes', () => {
   it('records only the fields an update changes, with their priority', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t1'));
-    await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
+    await store.outbox.markInflight(
+      (await store.outbox.list()).map((o) => o.opId),
+      0,
+    );
     await store.update('tasks', 't1', { title: 'Task t1', tags: ['x'] });
     const ops = await store.outbox.list();
     // The op carries the field's value before the write (the base of a three-way merge) and the whole row.
-    expect(ops[1]).toMatchObject({ kind: 'update', patch: { tags: ['x'] }, priority: 4, base: { v: 0, fields: { tags: [['a']] } }, row: { ...task('t1'), tags: ['x'] } });
+    expect(ops[1]).toMatchObject({
+      kind: 'update',
+      patch: { tags: ['x'] },
+      priority: 4,
+      base: { v: 0, fields: { tags: [['a']] } },
+      row: { ...task('t1'), tags: ['x'] },
+    });
     // A write that changes nothing enqueues nothing.
     await store.update('tasks', 't1', { tags: ['x'] });
     await store.put('tasks', { ...(await store.db.table('tasks').get('t1')) });
     expect(await store.outbox.count()).toBe(2);
   });
 
-  it('deletes into a tombstone that keeps the row\'s version', async () => {
+  it("deletes into a tombstone that keeps the row's version", async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t1'));
-    await store.outbox.markInflight((await store.outbox.list()).map((o) => o.opId), 0);
+    await store.outbox.markInflight(
+      (await store.outbox.list()).map((o) => o.opId),
+      0,
+    );
     await store.delete('tasks', 't1');
     expect(await store.db.table('tasks').get('t1')).toBeUndefined();
     expect(await store.db.table('_tombstones').get(['tasks', 't1'])).toMatchObject({ table: 'tasks', id: 't1', _v: 0 });
@@ -49,18 +61,53 @@ describe('local writes', () => {
   });
 
   it.each([
-    ['an unknown table', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('projects', task('p1')), 'UNKNOWN_TABLE', /Unknown table "projects": declare it in tables \(known: tasks, notes\)/],
+    [
+      'an unknown table',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('projects', task('p1')),
+      'UNKNOWN_TABLE',
+      /Unknown table "projects": declare it in tables \(known: tasks, notes\)/,
+    ],
     ['a row without an id', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { title: 'x' }), 'INVALID_ROW', /needs a string id/],
     ['a numeric id', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 7, title: 'x' }), 'INVALID_ROW', /got 7/],
-    ['a patch of a missing row', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 'ghost', { title: 'x' }), 'ROW_NOT_FOUND', /Cannot update tasks\/ghost: no such row/],
-    ['a reserved field', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', _secret: 1 }), 'INVALID_ROW', /Field "_secret" .* starts with _/],
+    [
+      'a patch of a missing row',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 'ghost', { title: 'x' }),
+      'ROW_NOT_FOUND',
+      /Cannot update tasks\/ghost: no such row/,
+    ],
+    [
+      'a reserved field',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', _secret: 1 }),
+      'INVALID_ROW',
+      /Field "_secret" .* starts with _/,
+    ],
     ['a non-JSON value', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', n: NaN }), 'INVALID_ROW', /row\.n is NaN/],
     ['an id change', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { id: 't2' }), 'INVALID_ROW', /ids never change/],
     // The server refuses these with a 400: refused at the write, they never become dead letters.
-    ['a field named like an Object.prototype member', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { constructor: 'x' }), 'INVALID_ROW', /Field "constructor" .* is reserved/],
-    ['a NUL in a value', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', title: 'a\u0000b' }), 'INVALID_ROW', /title: the string contains a NUL/],
-    ['an unpaired surrogate', (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { tags: ['ok', '\ud800'] }), 'INVALID_ROW', /tags\[1\]: the string contains an unpaired UTF-16 surrogate/],
-    ['nesting deeper than 64 levels', (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', deep: JSON.parse('['.repeat(80) + ']'.repeat(80)) }), 'INVALID_ROW', /nested deeper than 64 levels/],
+    [
+      'a field named like an Object.prototype member',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { constructor: 'x' }),
+      'INVALID_ROW',
+      /Field "constructor" .* is reserved/,
+    ],
+    [
+      'a NUL in a value',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', title: 'a\u0000b' }),
+      'INVALID_ROW',
+      /title: the string contains a NUL/,
+    ],
+    [
+      'an unpaired surrogate',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.update('tasks', 't0', { tags: ['ok', '\ud800'] }),
+      'INVALID_ROW',
+      /tags\[1\]: the string contains an unpaired UTF-16 surrogate/,
+    ],
+    [
+      'nesting deeper than 64 levels',
+      (s: Awaited<ReturnType<typeof openTestStore>>) => s.put('tasks', { id: 't9', deep: JSON.parse('['.repeat(80) + ']'.repeat(80)) }),
+      'INVALID_ROW',
+      /nested deeper than 64 levels/,
+    ],
   ] as const)('refuses %s with a typed error and changes nothing', async (_name, write, code, message) => {
     const store = await openTestStore();
     await store.put('tasks', task('t0'));
@@ -75,7 +122,12 @@ describe('local writes', () => {
   it('rolls back a bulk write whole when one of its changes fails', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('t0'));
-    await expect(store.bulkUpdate('tasks', [{ id: 't0', patch: { title: 'changed' } }, { id: 'ghost', patch: { title: 'x' } }])).rejects.toThrow(/ghost/);
+    await expect(
+      store.bulkUpdate('tasks', [
+        { id: 't0', patch: { title: 'changed' } },
+        { id: 'ghost', patch: { title: 'x' } },
+      ]),
+    ).rejects.toThrow(/ghost/);
     expect((await store.db.table('tasks').get('t0')).title).toBe('Task t0');
     expect(await store.outbox.count()).toBe(1);
   });

@@ -21,25 +21,45 @@ function messageOf(fn: () => unknown): string {
 
 describe('push request validation', () => {
   it('accepts a well-formed push of every op kind', () => {
-    const ops = [op, { ...op, opId: 'o2', kind: 'create', patch: { id: 'r1', title: 'x' } }, { opId: 'o3', table: 'tasks', rowId: 'r1', kind: 'delete', at: 2 }];
+    const ops = [
+      op,
+      { ...op, opId: 'o2', kind: 'create', patch: { id: 'r1', title: 'x' } },
+      { opId: 'o3', table: 'tasks', rowId: 'r1', kind: 'delete', at: 2 },
+    ];
     expect(parseMessage(protocolSchemas.pushRequest, push(ops), 'push request').ops).toHaveLength(3);
   });
 
   it('rejects an unknown op kind, naming the op', () => {
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, kind: 'upsert' }]), 'push request'))).toMatch(/^Invalid push request: ops\[0\]\.kind: kind must be one of create, update, delete/);
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, kind: 'upsert' }]), 'push request'))).toMatch(
+      /^Invalid push request: ops\[0\]\.kind: kind must be one of create, update, delete/,
+    );
   });
 
   it('rejects non-string and empty ids', () => {
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, rowId: 42 }]), 'push request'))).toContain('ops[0].rowId: rowId must be a string');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, opId: '' }]), 'push request'))).toContain('ops[0].opId: opId must not be empty');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, rowId: 'x'.repeat(300) }]), 'push request'))).toContain('rowId is longer than 256 characters');
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, rowId: 42 }]), 'push request'))).toContain(
+      'ops[0].rowId: rowId must be a string',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, opId: '' }]), 'push request'))).toContain(
+      'ops[0].opId: opId must not be empty',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, rowId: 'x'.repeat(300) }]), 'push request'))).toContain(
+      'rowId is longer than 256 characters',
+    );
   });
 
   it('rejects malformed base values and field times with the path of the bad entry', () => {
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, fieldAt: { title: -1 } }]), 'push request'))).toContain('ops[0].fieldAt.title: times must not be negative');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: 'old' } } }]), 'push request'))).toContain('ops[0].base.fields.title: a base value is [] (the field was absent) or [value]');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { _v: [1] } } }]), 'push request'))).toContain('reserved for sync metadata');
-    expect(parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: [], status: [null] } } }]), 'push request').ops[0]!.base?.fields).toEqual({ title: [], status: [null] });
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, fieldAt: { title: -1 } }]), 'push request'))).toContain(
+      'ops[0].fieldAt.title: times must not be negative',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: 'old' } } }]), 'push request'))).toContain(
+      'ops[0].base.fields.title: a base value is [] (the field was absent) or [value]',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { _v: [1] } } }]), 'push request'))).toContain(
+      'reserved for sync metadata',
+    );
+    expect(
+      parseMessage(protocolSchemas.pushRequest, push([{ ...op, base: { v: 1, fields: { title: [], status: [null] } } }]), 'push request').ops[0]!.base?.fields,
+    ).toEqual({ title: [], status: [null] });
   });
 
   it('rejects oversize batches, with a configurable limit', () => {
@@ -49,10 +69,18 @@ describe('push request validation', () => {
   });
 
   it('rejects reserved fields, id changes, empty updates and another protocol version', () => {
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: { _v: 9 } }]), 'push request'))).toContain('ops[0].patch._v: field "_v" starts with _');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: { id: 'other' } }]), 'push request'))).toContain('ops[0].patch.id: patch.id must equal rowId');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: {} }]), 'push request'))).toContain('an update must change at least one field');
-    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, { ...push([]), protocol: 99 }, 'push request'))).toContain(`protocol: protocol must be ${PROTOCOL_VERSION}`);
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: { _v: 9 } }]), 'push request'))).toContain(
+      'ops[0].patch._v: field "_v" starts with _',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: { id: 'other' } }]), 'push request'))).toContain(
+      'ops[0].patch.id: patch.id must equal rowId',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, push([{ ...op, patch: {} }]), 'push request'))).toContain(
+      'an update must change at least one field',
+    );
+    expect(messageOf(() => parseMessage(protocolSchemas.pushRequest, { ...push([]), protocol: 99 }, 'push request'))).toContain(
+      `protocol: protocol must be ${PROTOCOL_VERSION}`,
+    );
   });
 
   it('lists at most five issues and counts the rest', () => {
@@ -63,13 +91,23 @@ describe('push request validation', () => {
 
 describe('responses and events', () => {
   it('validates pull responses, rows with metadata and tombstones', () => {
-    const pull = { changes: [{ table: 'tasks', row: { id: 'r1', title: 'x', _v: 4, _deleted: false } }, { table: 'tasks', row: { id: 'r2', _v: 5, _deleted: true } }], cursor: encodeCursor('e1', 5), epoch: 'e1', hasMore: false };
+    const pull = {
+      changes: [
+        { table: 'tasks', row: { id: 'r1', title: 'x', _v: 4, _deleted: false } },
+        { table: 'tasks', row: { id: 'r2', _v: 5, _deleted: true } },
+      ],
+      cursor: encodeCursor('e1', 5),
+      epoch: 'e1',
+      hasMore: false,
+    };
     expect(parseMessage(protocolSchemas.pullResponse, pull, 'pull response').changes[1]?.row._deleted).toBe(true);
     expect(messageOf(() => parseMessage(protocolSchemas.pullResponse, { ...pull, hasMore: 'no' }, 'pull response'))).toContain('hasMore');
   });
 
   it('validates error bodies and SSE events', () => {
-    expect(parseMessage(protocolSchemas.errorBody, { error: { code: 'UNAUTHORIZED', message: 'Token expired' } }, 'error body').error.code).toBe('UNAUTHORIZED');
+    expect(parseMessage(protocolSchemas.errorBody, { error: { code: 'UNAUTHORIZED', message: 'Token expired' } }, 'error body').error.code).toBe(
+      'UNAUTHORIZED',
+    );
     expect(messageOf(() => parseMessage(protocolSchemas.errorBody, { error: { code: 'NOPE', message: '' } }, 'error body'))).toContain('error.code');
     expect(parseMessage(protocolSchemas.liveEvent, { type: 'poke', cursor: 'c1.5' }, 'event').type).toBe('poke');
   });
@@ -83,7 +121,8 @@ describe('cursors', () => {
   });
 
   it('refuse cursors the server never issued, and cursors without an epoch', () => {
-    for (const bad of ['42', 'c1.5', 'c2.', 'c2.e1.-3', 'c2.5', 'c2.E1.5', 'c2.e1.zzzzzzzzzzzz']) expect(() => decodeCursor(bad)).toThrowError(/is not one this server issued/);
+    for (const bad of ['42', 'c1.5', 'c2.', 'c2.e1.-3', 'c2.5', 'c2.E1.5', 'c2.e1.zzzzzzzzzzzz'])
+      expect(() => decodeCursor(bad)).toThrowError(/is not one this server issued/);
     expect(() => encodeCursor('e1', -1)).toThrowError(/non-negative/);
     expect(() => encodeCursor('Not-An-Epoch', 1)).toThrowError(/epoch/);
   });

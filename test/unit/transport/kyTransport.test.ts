@@ -3,7 +3,8 @@ import { isChartsyncError } from '../../../src/core/errors';
 import { createKyTransport } from '../../../src/transport/createKyTransport';
 import { toTransportError, retryAfterMs } from '../../../src/transport/toTransportError';
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
 describe('the ky transport', () => {
   it('treats a failing token source like the network, so the chart retries (regression: a demo reload offline stuck in error)', async () => {
