@@ -30,7 +30,7 @@ function resolveLayer(file: string, specifier: string): string {
   const target = relative(root, join(root, file, '..', specifier));
   const parts = target.split('/');
   if (parts[0] !== 'src') return parts[0]!;
-  return parts[1] === 'engine' ? 'src/engine.ts' : `src/${parts[1]}`;
+  return `src/${parts[1]}`;
 }
 
 // What each layer may import at run time (type-only imports of lower layers are always fine).
@@ -41,7 +41,7 @@ const allowed: Record<string, (layer: string) => boolean> = {
   'src/local': (l) => ['src/core', 'src/protocol', 'src/local', 'pkg:dexie'].includes(l),
   'src/coordination': (l) => ['src/core', 'src/local', 'src/coordination', 'pkg:dexie'].includes(l),
   'src/react': (l) =>
-    ['src/react', 'src/core', 'src/local', 'src/engine.ts', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
+    ['src/react', 'src/core', 'src/local', 'src/engine', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
   'src/actors': (l) =>
     ['src/core', 'src/protocol', 'src/local', 'src/coordination', 'src/transport', 'src/actors', 'machines', 'pkg:xstate', 'pkg:dexie'].includes(l),
 };
