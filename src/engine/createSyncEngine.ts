@@ -1,18 +1,8 @@
-import { createActor, fromPromise } from 'xstate';
+import { createActor } from 'xstate';
 import type { SyncFailure } from '../../machines/failure';
-import { initialSyncMachine } from '../../machines/initialSyncMachine';
-import { syncMachine, type SyncActorRef } from '../../machines/syncMachine';
-import { tableSyncMachine } from '../../machines/tableSyncMachine';
+import type { SyncActorRef } from '../../machines/syncMachine';
 import { topStateOf } from '../../machines/transitions';
-import { createEnvironmentActor } from '../actors/createEnvironmentActor';
-import { createLiveStreamActor } from '../actors/createLiveStreamActor';
-import { createProbeActor } from '../actors/createProbeActor';
-import { createPullActors } from '../actors/createPullActors';
-import { createPushBatchActor } from '../actors/createPushBatchActor';
-import { createRefreshTokenActor } from '../actors/createRefreshTokenActor';
-import { createSyncLockActor } from '../actors/createSyncLockActor';
 import { persistEngineState } from '../actors/persistEngineState';
-import { createRehydrateActor } from '../actors/rehydrate';
 import { createLeaderElection, type LeaderElection } from '../coordination/createLeaderElection';
 import { createSyncLock } from '../coordination/createSyncLock';
 import { policiesHash } from '../core/conflict/policiesHash';
@@ -25,7 +15,9 @@ import { createKyTransport } from '../transport/createKyTransport';
 import type { TokenSource } from '../transport/types';
 import { afterRehydration, waitForCycle, waitForFollowerSync } from './awaitSync';
 import { createEmitter } from './createEmitter';
-import { collectDiagnostics } from './diagnostics';
+import { collectDiagnostics, debugLog } from './diagnostics';
+import { resolveConflictChoice } from './resolveConflictChoice';
+import { provideCharts } from './provideCharts';
 import type { EngineStatus, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';
 
 /** What one start of the engine holds; gone at stop. */
@@ -105,30 +97,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     });
     await election.start();
     const localHash = options.conflicts ? policiesHash(options.conflicts) : null;
-    const tableSync = tableSyncMachine.provide({ actors: createPullActors({ store, transport, ...(options.pageSize ? { pageSize: options.pageSize } : {}) }) });
-    const machine = syncMachine.provide({
-      actors: {
-        rehydrate: createRehydrateActor({ store, lock }),
-        reset: fromPromise<unknown, { tables: readonly string[] }>(() => store.reset()),
-        syncLock: createSyncLockActor({ lock, store }),
-        pushBatch: createPushBatchActor({
-          store,
-          transport,
-          ...(options.batchSize ? { maxOps: options.batchSize } : {}),
-          onConflicts: (records) => records.forEach((r) => emitter.emit('conflict', r)),
-          onDeadLetters: (letters) => letters.forEach((l) => emitter.emit('deadletter', l)),
-        }),
-        probe: createProbeActor({
-          transport,
-          onStatus: (status) => localHash && void localHash.then((hash) => (policiesMismatch = hash !== status.policiesHash)),
-        }),
-        refreshToken: createRefreshTokenActor({ token: () => token, refused: () => lastToken }),
-        liveStream: createLiveStreamActor({ transport }),
-        environment: createEnvironmentActor({ ...(options.window !== undefined ? { window: options.window } : {}), forcedOffline: () => forcedOffline }),
-        tableSync,
-        initialSync: initialSyncMachine.provide({ actors: { tableSync } }),
-      },
-      actions: { askLeader: () => election.requestSync() },
+    const machine = provideCharts({
+      store,
+      lock,
+      transport,
+      election,
+      options,
+      emitter,
+      token: () => token,
+      refusedToken: () => lastToken,
+      forcedOffline: () => forcedOffline,
+      onServerPolicies: (hash) => localHash && void localHash.then((mine) => (policiesMismatch = mine !== hash)),
     });
     const online = !forcedOffline && (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false;
     let lastState = '';
@@ -303,18 +282,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     conflicts: {
       list: async () => current().store.conflicts.list(),
       async resolve(id, choice) {
-        const s = current().store;
-        const record = (await s.conflicts.list()).find((c) => c.id === id);
-        if (!record) throw new ChartsyncError('ROW_NOT_FOUND', `No conflict ${id}: list them with engine.conflicts.list().`, { context: { id } });
-        // The local row already shows the server's side: a new write of the chosen row goes after both
-        // sides, and 'remote' needs no write at all.
-        if (choice === 'local') {
-          if (record.local) await s.put(record.table, record.local);
-          else await s.delete(record.table, record.rowId);
-        } else if (choice !== 'remote') {
-          await s.put(record.table, { ...choice, id: record.rowId });
-        }
-        await s.conflicts.remove(id);
+        await resolveConflictChoice(current().store, id, choice);
         requestSync();
       },
     },
@@ -327,18 +295,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     },
 
     async exportDebugLog() {
-      const { store } = current();
-      const [diagnostics, pendingOps, conflicts, deadLetters] = await Promise.all([
-        engine.diagnostics(),
-        store.outbox.list(),
-        store.conflicts.list(),
-        store.deadLetters.list(),
-      ]);
-      return JSON.stringify(
-        { exportedAt: new Date().toISOString(), deviceId: store.deviceId, tabId, diagnostics, pendingOps, conflicts, deadLetters },
-        null,
-        2,
-      );
+      return debugLog(current().store, tabId, await engine.diagnostics());
     },
   };
   return engine;

@@ -55,3 +55,9 @@ export async function collectDiagnostics(from: DiagnosticsSources): Promise<Engi
     policiesMismatch: from.policiesMismatch,
   };
 }
+
+/** JSON for bug reports: diagnostics, pending ops, conflicts and dead letters of this device and tab. */
+export async function debugLog(store: LocalStore, tabId: string, diagnostics: EngineDiagnostics): Promise<string> {
+  const [pendingOps, conflicts, deadLetters] = await Promise.all([store.outbox.list(), store.conflicts.list(), store.deadLetters.list()]);
+  return JSON.stringify({ exportedAt: new Date().toISOString(), deviceId: store.deviceId, tabId, diagnostics, pendingOps, conflicts, deadLetters }, null, 2);
+}

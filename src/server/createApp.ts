@@ -7,9 +7,8 @@ import { policiesHash } from '../core/conflict/policiesHash';
 import type { ConflictPolicies } from '../core/conflict/types';
 import { isChartsyncError } from '../core/errors';
 import { decodeCursor, encodeCursor } from '../protocol/cursor';
-import { unstorableString } from '../protocol/jsonSafety';
 import { parseMessage } from '../protocol/parseMessage';
-import { createProtocolSchemas, TABLE_NAME_PATTERN, type LiveEvent, type WireOp } from '../protocol/schemas';
+import { createProtocolSchemas, TABLE_NAME_PATTERN, type LiveEvent } from '../protocol/schemas';
 import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Auth } from './auth/createAuth';
 import { HttpError } from './http/httpError';
@@ -21,6 +20,7 @@ import { createLiveStreams, type LiveStreams } from './sync/liveStreams';
 import type { PokeHub } from './sync/pokeHub';
 import { pullChanges } from './sync/pullChanges';
 import { pushOps } from './sync/pushOps';
+import { clampTimes, opIdAt } from './sync/pushInput';
 import type { Caller } from './sync/types';
 
 /** Request limits; every one answers a clear 413/400 when passed. */
@@ -260,32 +260,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   return app;
-}
-
-// A write's times are the client's wall clock: one far in the future would win last-write-wins for as long.
-function clampTimes(ops: readonly WireOp[], latest: number): WireOp[] {
-  const clamp = (t: number) => Math.min(t, latest);
-  return ops.map((op) => {
-    if (
-      op.at <= latest &&
-      (!op.fieldAt || Object.values(op.fieldAt).every((t) => t <= latest)) &&
-      (op.kind !== 'create' || op.putAt === undefined || op.putAt <= latest)
-    )
-      return op;
-    return {
-      ...op,
-      at: clamp(op.at),
-      ...(op.fieldAt ? { fieldAt: Object.fromEntries(Object.entries(op.fieldAt).map(([f, t]) => [f, clamp(t)])) } : {}),
-      ...(op.kind === 'create' && op.putAt !== undefined ? { putAt: clamp(op.putAt) } : {}),
-    } as WireOp;
-  });
-}
-
-// The op id of `ops[i]` when `path` is inside it and the op has a usable id.
-function opIdAt(body: unknown, path: string): string | undefined {
-  const index = /^ops\[(\d+)\]/.exec(path)?.[1];
-  const op = index === undefined ? undefined : ((body as { ops?: unknown[] } | null)?.ops?.[Number(index)] as { opId?: unknown } | undefined);
-  return typeof op?.opId === 'string' && op.opId.length <= 256 && !unstorableString(op.opId) ? op.opId : undefined;
 }
 
 function resetRequired(why: string): HttpError {

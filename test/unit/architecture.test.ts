@@ -40,8 +40,7 @@ const allowed: Record<string, (layer: string) => boolean> = {
   'src/protocol': (l) => ['src/core', 'src/protocol', 'pkg:zod'].includes(l),
   'src/local': (l) => ['src/core', 'src/protocol', 'src/local', 'pkg:dexie'].includes(l),
   'src/coordination': (l) => ['src/core', 'src/local', 'src/coordination', 'pkg:dexie'].includes(l),
-  'src/react': (l) =>
-    ['src/react', 'src/core', 'src/local', 'src/engine', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
+  'src/react': (l) => ['src/react', 'src/core', 'src/local', 'src/engine', 'machines', 'pkg:react', 'pkg:@xstate/react', 'pkg:dexie-react-hooks'].includes(l),
   'src/actors': (l) =>
     ['src/core', 'src/protocol', 'src/local', 'src/coordination', 'src/transport', 'src/actors', 'machines', 'pkg:xstate', 'pkg:dexie'].includes(l),
 };

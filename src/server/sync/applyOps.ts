@@ -6,6 +6,7 @@ import { jsonEqual } from '../../core/json/jsonEqual';
 import type { JsonObject, JsonValue } from '../../core/json/types';
 import { fieldTime } from '../../core/outbox/types';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
+import { oversize } from './rowLimits';
 import type { StoredRow } from './types';
 
 /** The policy of tables without one: merge fields, the later write of a field wins where both changed it. */
@@ -77,22 +78,6 @@ export function applyOps(ops: readonly WireOp[], rows: Map<string, StoredRow>, c
 }
 
 type Outcome = { status: PushResult['status']; row?: StoredRow; reason?: string };
-
-// Each op's patch is checked on arrival; what it makes of the row (merged with everything before) is
-// checked here, so successive small updates cannot grow a row past the limits. A row already past them
-// (the limits were lowered) may still shrink, and be deleted.
-function oversize(row: StoredRow, before: StoredRow | undefined, ctx: ApplyContext): string | null {
-  if (row.deleted) return null;
-  const fieldCount = (r: StoredRow) => Object.keys(r.stamps).filter((f) => f !== ROW_STAMP && f !== PUT_STAMP).length;
-  const fields = fieldCount(row);
-  if (ctx.maxFields !== undefined && fields > ctx.maxFields && fields > (before ? fieldCount(before) : 0)) {
-    return `would have ${fields} fields (removed ones count: their stamps stay); rows are limited to ${ctx.maxFields} fields`;
-  }
-  if (ctx.maxRowBytes === undefined) return null;
-  const bytes = Buffer.byteLength(JSON.stringify(row.data));
-  if (bytes <= ctx.maxRowBytes || (before && !before.deleted && bytes <= Buffer.byteLength(JSON.stringify(before.data)))) return null;
-  return `would be ${bytes} bytes once merged; rows are limited to ${ctx.maxRowBytes} bytes`;
-}
 
 function applyToMissing(op: WireOp, ctx: ApplyContext): Outcome {
   if (op.kind === 'update')
