@@ -21,6 +21,7 @@ import { SignJWT } from 'jose';
 import { createSyncEngine, type SyncEngine } from '../src/engine';
 import { decodeCursor } from '../src/protocol/cursor';
 import { PROTOCOL_VERSION } from '../src/protocol/version';
+import { splitSseEvents } from '../src/transport/readSseStream';
 
 const SECRET = 'load-test-secret-that-is-long-enough-for-hs256';
 
@@ -135,16 +136,10 @@ function openStream(url: string, jwt: string, onPoke: (seq: number) => void, onE
       let buffer = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer
-            .slice(0, cut)
-            .split('\n')
-            .find((l) => l.startsWith('data:'));
-          buffer = buffer.slice(cut + 2);
-          if (!data) continue;
-          const event = JSON.parse(data.slice(5)) as { type: string; cursor?: string };
+        const { data, rest } = splitSseEvents(buffer + chunk);
+        buffer = rest;
+        for (const text of data) {
+          const event = JSON.parse(text) as { type: string; cursor?: string };
           if (event.type === 'poke') onPoke(decodeCursor(event.cursor)!.seq);
         }
       });

@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../../src/protocol/version';
+import { splitSseEvents } from '../../../src/transport/readSseStream';
 import { protocolSchemas } from '../../../src/protocol/schemas';
 import { createApp, DEFAULT_LIMITS } from '../../../src/server/createApp';
 import { createAuth } from '../../../src/server/auth/createAuth';
@@ -31,16 +32,9 @@ function eventReader(res: Response) {
         if (stop(events)) return { events, ended: false };
         const { value, done } = await reader.read();
         if (done) return { events, ended: true };
-        buffer += new TextDecoder().decode(value);
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer
-            .slice(0, cut)
-            .split('\n')
-            .find((l) => l.startsWith('data:'));
-          buffer = buffer.slice(cut + 2);
-          if (data) events.push(JSON.parse(data.slice(5)));
-        }
+        const { data, rest } = splitSseEvents(buffer + new TextDecoder().decode(value));
+        buffer = rest;
+        for (const text of data) events.push(JSON.parse(text));
       }
     },
   };
