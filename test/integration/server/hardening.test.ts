@@ -477,7 +477,12 @@ describe('server processes, hardened', () => {
 const withPostgres = process.env.DATABASE_URL ? describe : undefined;
 withPostgres?.('PostgreSQL connection faults', () => {
   it('survives terminated pool and LISTEN connections, and pokes live streams after the LISTEN reconnects', async () => {
-    const server = await startServer(process.env.DATABASE_URL!);
+    // Its connections carry their own application_name: only they are terminated, not those of the suites
+    // running beside this one on the same database.
+    const name = `chartsync-fault-${process.pid}`;
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('application_name', name);
+    const server = await startServer(url.toString());
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
     try {
