@@ -7,7 +7,7 @@ import { createAuth, type AuthConfig } from './auth/createAuth';
 import { createApp, DEFAULT_LIMITS, type ServerLimits } from './createApp';
 import { stderrLogger, type ServerLogger } from './logger';
 import { createLiveStreams, type LiveStreamStats } from './sync/liveStreams';
-import { purgeOpOutcomes } from './sync/purgeOpOutcomes';
+import { purgeExpired, type PurgeStats } from './sync/purgeExpired';
 import { ensureEpoch, migrate } from './storage/migrate';
 import { pgliteStorage } from './storage/pgliteStorage';
 import { postgresStorage } from './storage/postgresStorage';
@@ -42,11 +42,13 @@ export interface SyncServerOptions {
   /** How long a client may take to send a whole request (headers and body), ms. @default 30000 */
   requestTimeoutMs?: number;
   /**
-   * How long each op's outcome is remembered to answer replays (ms). An op sent again after that is
-   * judged again: its row's stamps make a plain write a no-op, but a `counter` field would count it twice.
+   * How long deletions (tombstones) and op outcomes are kept, ms. A client whose cursor is behind a purged
+   * tombstone downloads everything again (RESET_REQUIRED), keeping its unsent writes. An op sent again
+   * after its outcome expired is judged again by its row's stamps: a plain write lands as the same value
+   * again, but a `counter` field another device also changed meanwhile would count it twice.
    * @default 30 days
    */
-  opRetentionMs?: number;
+  retentionMs?: number;
   /** Where errors and database reconnects are logged. @default JSON lines on stderr */
   logger?: ServerLogger;
 }
@@ -65,8 +67,8 @@ export interface SyncServer {
   /** The database's epoch (see ensureEpoch). */
   readonly epoch: string;
   stats(): SyncServerStats;
-  /** Forgets op outcomes older than `opRetentionMs` now (the server also does it every hour). Resolves to how many. */
-  purge(): Promise<number>;
+  /** Purges tombstones and op outcomes older than `retentionMs` now (the server also does it every hour). */
+  purge(): Promise<PurgeStats>;
   /** Stops accepting requests, ends live streams and closes the database. */
   close(): Promise<void>;
 }
@@ -98,7 +100,7 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const epoch = await ensureEpoch(storage);
   const pokes = await createPokeHub(storage);
   const streams = createLiveStreams();
-  const opRetentionMs = options.opRetentionMs ?? 30 * 24 * 3600_000;
+  const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
   const app = createApp({
     logger,
     streams,
@@ -128,8 +130,8 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     await storage.close();
     throw error;
   });
-  const purge = () => purgeOpOutcomes(storage, opRetentionMs);
-  const purging = setInterval(() => void purge().catch(() => undefined), Math.min(3600_000, Math.max(1000, opRetentionMs / 4)));
+  const purge = () => purgeExpired(storage, retentionMs);
+  const purging = setInterval(() => void purge().catch(() => undefined), Math.min(3600_000, Math.max(1000, retentionMs / 4)));
   purging.unref();
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {

@@ -64,6 +64,18 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       create index chartsync_ops_applied_at on chartsync_ops (applied_at)
     `,
   },
+  {
+    version: 4,
+    name: 'tombstone expiry: change times and the purged watermark',
+    // changed_at: when the row last changed (server time; tombstones older than the retention are purged).
+    // purged_seq: the newest change sequence number of a purged tombstone: a cursor behind it may have
+    // missed a deletion, so its client downloads everything again.
+    sql: `
+      alter table chartsync_rows add column changed_at timestamptz not null default now();
+      create index chartsync_rows_expiring on chartsync_rows (changed_at) where deleted;
+      alter table chartsync_orgs add column purged_seq bigint not null default 0
+    `,
+  },
 ];
 
 /**

@@ -5,6 +5,7 @@ import type { Storage } from '../storage/types';
 
 interface PullRecord {
   head: string | number;
+  purged: string | number;
   total: string | number | null;
   tbl: string | null;
   id: string;
@@ -29,8 +30,8 @@ export async function pullChanges(
   limit: number,
 ): Promise<PullResponse> {
   const records = await storage.query<PullRecord>(
-    `select h.seq as head, r.total, r.tbl, r.id, r.data, r.v, r.deleted
-     from (select coalesce((select seq from chartsync_orgs where org = $1), 0) as seq) h
+    `select h.seq as head, h.purged, r.total, r.tbl, r.id, r.data, r.v, r.deleted
+     from (select coalesce((select seq from chartsync_orgs where org = $1), 0) as seq, coalesce((select purged_seq from chartsync_orgs where org = $1), 0) as purged) h
      left join lateral (
        select tbl, id, data, v, deleted, count(*) over () as total
        from chartsync_rows
@@ -46,6 +47,14 @@ export async function pullChanges(
       409,
       'RESET_REQUIRED',
       `The cursor is ahead of this server's changes (${after} > ${head}): its data was restored or replaced. Download everything again (the engine does this by itself).`,
+    );
+  // A cursor behind a purged tombstone may have missed that deletion: the client must start over.
+  const purged = Number(records[0]?.purged ?? 0);
+  if (after > 0 && after < purged)
+    throw new HttpError(
+      409,
+      'RESET_REQUIRED',
+      `The cursor (${after}) is older than this server keeps deletions for (purged up to ${purged}): download everything again (the engine does this by itself).`,
     );
   const rows = records.filter((r) => r.tbl !== null);
   const hasMore = rows.length > limit;

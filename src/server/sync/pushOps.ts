@@ -4,7 +4,7 @@ import { stableStringify } from '../../core/json/stableStringify';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import { HttpError } from '../http/httpError';
 import type { Storage } from '../storage/types';
-import { headSeq } from './headSeq';
+import { orgSequence } from './headSeq';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
 
@@ -71,7 +71,14 @@ export async function pushOps(
 ): Promise<PushOutcome> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [caller.org]);
-    const head = await headSeq(tx, caller.org);
+    const { head, purged } = await orgSequence(tx, caller.org);
+    // Tombstones the client never saw may be gone (older than the retention): its view cannot be trusted.
+    if (seenSeq > 0 && seenSeq < purged)
+      throw new HttpError(
+        409,
+        'RESET_REQUIRED',
+        `The ops were written against changes older than this server keeps deletions for (seen ${seenSeq}, purged up to ${purged}): download everything again and then push (the engine does this by itself).`,
+      );
     // The client has seen changes this database does not have (restored from an older backup): its base
     // versions refer to a history that is gone. It must download again before its ops can be judged.
     if (seenSeq > head)
@@ -159,7 +166,7 @@ export async function pushOps(
          select $1, x.tbl, x.id, x.data, x.v, x.fv, x.deleted, x.checksum, x.last_at, x.last_device, x.last_role
          from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)
          on conflict (org, tbl, id) do update set data = excluded.data, v = excluded.v, fv = excluded.fv, deleted = excluded.deleted,
-           checksum = excluded.checksum, last_at = excluded.last_at, last_device = excluded.last_device, last_role = excluded.last_role`,
+           checksum = excluded.checksum, last_at = excluded.last_at, last_device = excluded.last_device, last_role = excluded.last_role, changed_at = now()`,
         [caller.org, JSON.stringify(changedRows)],
       );
       await tx.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [caller.org, seq]);
