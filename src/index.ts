@@ -62,7 +62,17 @@ export { parseMessage } from './protocol/parseMessage';
 export type { MessageIssue } from './protocol/parseMessage';
 
 export { createSyncEngine } from './engine';
-export type { EngineDiagnostics, EngineStatus, EngineTable, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './engine';
+export type {
+  BucketRepair,
+  EngineDiagnostics,
+  EngineStatus,
+  EngineTable,
+  SyncEngine,
+  SyncEngineEvents,
+  SyncEngineOptions,
+  TransitionRecord,
+  VerifyReport,
+} from './engine';
 export { newId } from './core/ids/newId';
 export { bucketHashes, bucketOf } from './core/checksum/bucketHashes';
 export { openLocalStore, createLocalDatabase } from './local/openLocalStore';

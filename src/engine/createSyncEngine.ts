@@ -18,7 +18,8 @@ import { createEmitter } from './createEmitter';
 import { collectDiagnostics, debugLog } from './diagnostics';
 import { resolveConflictChoice } from './resolveConflictChoice';
 import { provideCharts } from './provideCharts';
-import type { EngineStatus, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';
+import { verifyTables } from './verify';
+import type { EngineDiagnostics, EngineStatus, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';
 
 /** What one start of the engine holds; gone at stop. */
 interface Running {
@@ -46,6 +47,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   let lifecycle: Promise<void> = Promise.resolve();
   let forcedOffline = false;
   let policiesMismatch = false;
+  let lastVerify: EngineDiagnostics['lastVerify'] = null;
   const transitions: TransitionRecord[] = [];
   const peerSyncs = new Set<() => void>();
   const errors: Array<SyncFailure & { at: number }> = [];
@@ -291,7 +293,21 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
     async diagnostics() {
       const { store, actor } = current();
-      return collectDiagnostics({ store, actor, tables: tableNames, transitions, errors, policiesMismatch });
+      return collectDiagnostics({ store, actor, tables: tableNames, transitions, errors, policiesMismatch, lastVerify });
+    },
+
+    async verify(opts = {}) {
+      const { store } = current();
+      const tables = opts.tables ?? tableNames;
+      for (const table of tables) assertKnownTable(table, tableNames);
+      const report = await verifyTables({ store, transport, onRepaired: (repair) => emitter.emit('repaired', repair) }, tables, opts.buckets ?? 64);
+      lastVerify = {
+        at: report.at,
+        checked: report.checked,
+        repairedBuckets: report.repairs.length,
+        rowsPulled: report.repairs.reduce((n, r) => n + r.pulled, 0),
+      };
+      return report;
     },
 
     async exportDebugLog() {

@@ -14,6 +14,7 @@ export interface DiagnosticsSources {
   transitions: readonly TransitionRecord[];
   errors: ReadonlyArray<SyncFailure & { at: number }>;
   policiesMismatch: boolean;
+  lastVerify: EngineDiagnostics['lastVerify'];
 }
 
 /** A snapshot of everything the engine knows about itself: chart, connection, tables, queue, metrics, history. */
@@ -53,6 +54,7 @@ export async function collectDiagnostics(from: DiagnosticsSources): Promise<Engi
     recentTransitions: [...from.transitions],
     lastErrors: [...from.errors],
     policiesMismatch: from.policiesMismatch,
+    lastVerify: from.lastVerify,
   };
 }
 

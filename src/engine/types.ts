@@ -9,6 +9,8 @@ import type { ConflictPolicies } from '../core/conflict/types';
 import type { JsonObject } from '../core/json/types';
 import type { PriorityRules } from '../core/priority/priorityOf';
 import type { LocalDb } from '../local/db';
+import type { BucketRepair } from '../local/verifyBuckets';
+import type { VerifyReport } from './verify';
 import type { TableSchemas } from '../local/schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { WriteResult } from '../local/writeRows';
@@ -85,6 +87,8 @@ export interface SyncEngineEvents extends Record<string, unknown> {
   conflict: ConflictRecord;
   deadletter: DeadLetter;
   status: EngineStatus;
+  /** A verification repaired a bucket (corrupted, missing or stray rows). */
+  repaired: BucketRepair;
 }
 
 /** One recorded move of the root chart. */
@@ -113,6 +117,8 @@ export interface EngineDiagnostics {
   recentTransitions: TransitionRecord[];
   lastErrors: Array<SyncFailure & { at: number }>;
   policiesMismatch: boolean;
+  /** The last verification (engine.verify), or null. */
+  lastVerify: { at: number; checked: number; repairedBuckets: number; rowsPulled: number } | null;
 }
 
 /** The public face of chartsync. */
@@ -143,6 +149,12 @@ export interface SyncEngine {
   readonly conflicts: { list(): Promise<ConflictRecord[]>; resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void> };
   diagnostics(): Promise<EngineDiagnostics>;
   on<K extends keyof SyncEngineEvents>(type: K, fn: (payload: SyncEngineEvents[K]) => void): () => void;
+  /**
+   * Compares every table's (or the given tables') bucket hashes with the server's and re-pulls only the
+   * buckets that differ, repairing corrupted, missing and stray local rows. Rows with unsent ops are left
+   * alone. Each repair is also an `on('repaired')` event.
+   */
+  verify(options?: { tables?: readonly string[]; buckets?: number }): Promise<VerifyReport>;
   /** JSON for bug reports: diagnostics, pending ops, conflicts, dead letters, recent transitions. */
   exportDebugLog(): Promise<string>;
   /** Test hook: dies like a killed tab — no state saved, no lock released. */

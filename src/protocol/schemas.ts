@@ -139,6 +139,17 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
     policiesHash: z.string(),
   });
 
+  /** `GET /sync/checksums`: one hash per bucket of the table's live rows (see bucketHashes). */
+  const checksums = z.strictObject({ table: tableName, buckets: z.number().int().positive(), hashes: z.array(z.string()) });
+  /** `GET /sync/bucket`: the live rows of one bucket, read at `cursor`. */
+  const bucket = z.strictObject({
+    table: tableName,
+    buckets: z.number().int().positive(),
+    bucket: z.number().int().nonnegative(),
+    rows: z.array(wireRow),
+    cursor: z.string(),
+  });
+
   const errorBody = z.strictObject({ error: z.strictObject({ code: z.enum(WIRE_ERROR_CODES), message: z.string(), opId: z.string().optional() }) });
 
   const liveEvent = z.discriminatedUnion('type', [
@@ -146,7 +157,7 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
     z.strictObject({ type: z.literal('heartbeat'), serverTime: z.number() }),
   ]);
 
-  return { patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, errorBody, liveEvent };
+  return { patch, op, pushRequest, wireRow, pushResult, pushResponse, pullResponse, status, checksums, bucket, errorBody, liveEvent };
 }
 
 /** The wire schemas with the default limits. */
@@ -168,6 +179,10 @@ export type PushResponse = z.infer<typeof protocolSchemas.pushResponse>;
 export type PullResponse = z.infer<typeof protocolSchemas.pullResponse>;
 /** `GET /sync/status` response. */
 export type SyncStatusResponse = z.infer<typeof protocolSchemas.status>;
+/** `GET /sync/checksums` response. */
+export type ChecksumsResponse = z.infer<typeof protocolSchemas.checksums>;
+/** `GET /sync/bucket` response. */
+export type BucketResponse = z.infer<typeof protocolSchemas.bucket>;
 /** Every error response body. */
 export type ErrorBody = z.infer<typeof protocolSchemas.errorBody>;
 /** One Server-Sent Event of the live stream, `GET /sync/events`. */

@@ -20,6 +20,7 @@ import { createLiveStreams, type LiveStreams } from './sync/liveStreams';
 import type { PokeHub } from './sync/pokeHub';
 import { pullChanges } from './sync/pullChanges';
 import { pushOps } from './sync/pushOps';
+import { bucketRows } from './sync/bucketRows';
 import { clampTimes, opIdAt } from './sync/pushInput';
 import type { Caller } from './sync/types';
 
@@ -224,6 +225,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
       table,
     ]);
     return c.json({ table, buckets, hashes: await bucketHashes(rows, buckets) });
+  });
+
+  // The live rows of one bucket, for self-healing: a client whose bucket hash differs re-pulls only it.
+  app.get('/sync/bucket', async (c) => {
+    const [table] = tablesParam(c.req.query('table'), deps.tables) ?? [];
+    if (!table) throw new HttpError(400, 'BAD_REQUEST', 'Pass the table: /sync/bucket?table=tasks&buckets=64&bucket=3.');
+    const buckets = Number(c.req.query('buckets') ?? '64');
+    const bucket = Number(c.req.query('bucket'));
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 4096) throw new HttpError(400, 'BAD_REQUEST', 'buckets must be an integer from 1 to 4096.');
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= buckets)
+      throw new HttpError(400, 'BAD_REQUEST', `bucket must be an integer from 0 to ${buckets - 1}.`);
+    const org = c.get('caller').org;
+    return c.json({ table, buckets, bucket, ...(await bucketRows(storage, deps.epoch, org, table, buckets, bucket)) });
   });
 
   app.get('/sync/events', (c) => {

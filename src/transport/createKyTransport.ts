@@ -106,6 +106,16 @@ export function createKyTransport(options: KyTransportOptions): Transport {
       const { json } = await request('sync/status', 'Status check', { method: 'GET', signal });
       return parseMessage(protocolSchemas.status, json, 'status response');
     },
+    async checksums(table, buckets, signal) {
+      const searchParams = new URLSearchParams({ table, buckets: String(buckets) });
+      const { json } = await request('sync/checksums', 'Checksums', { method: 'GET', searchParams, signal });
+      return parseMessage(protocolSchemas.checksums, json, 'checksums response');
+    },
+    async bucket(table, buckets, bucket, signal) {
+      const searchParams = new URLSearchParams({ table, buckets: String(buckets), bucket: String(bucket) });
+      const { json } = await request('sync/bucket', 'Bucket', { method: 'GET', searchParams, signal });
+      return parseMessage(protocolSchemas.bucket, json, 'bucket response');
+    },
     async stream(handlers, signal) {
       const url = `${base}/sync/events?token=${encodeURIComponent(await token())}`;
       let response: Response;

@@ -121,6 +121,7 @@ const anyPath = fc.oneof(
     '/sync/pull',
     '/sync/status',
     '/sync/checksums',
+    '/sync/bucket',
     '/sync/events',
     '/auth/dev-token',
     '/healthz',
