@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
 import { backoffDelay as scheduledDelay } from '../src/core/backoff';
 import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
 import { sumProgress } from './progress';
@@ -23,10 +23,13 @@ export interface SyncConfig {
   intervalMs: number;
   /** A leader syncs this long after the last of a burst of local writes, ms. @default 2000 */
   debounceMs: number;
+  /** A cycle verifies the local data against the server's checksums when this long has passed since the last verification, ms; 0 turns it off (after a reset it still runs). @default one day */
+  verifyIntervalMs: number;
 }
 
 /** The defaults of SyncConfig. */
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
+  verifyIntervalMs: 86_400_000,
   backoffBaseMs: 1000,
   backoffMaxMs: 60_000,
   circuitThreshold: 5,
@@ -109,6 +112,10 @@ export interface SyncContext {
   liveAttempt: number;
   /** The last live stream failure was a refused token (reconnect much later). */
   liveAuthFailed: boolean;
+  /** When the local data was last verified against the server's checksums (ms; the start counts as one). */
+  lastVerifiedAt: number;
+  /** A verification is due at the end of the next cycle regardless of time (after a reset). */
+  verifyRequested: boolean;
 }
 
 /** What the rehydrate actor restores after a start or a crash. */
@@ -229,6 +236,8 @@ export const syncMachine = setup({
     refreshToken: fromPromise<{ changed: boolean }, void>(async () => ({ changed: false })),
     /** One connection of the live stream: reports LIVE.OPENED / LIVE.POKE / LIVE.CLOSED / LIVE.FAILED. */
     liveStream: fromCallback<SyncEvent>(() => undefined),
+    /** Self-healing: compares bucket hashes with the server's and repairs the buckets that differ. */
+    verify: fromPromise<unknown, { tables: readonly string[] }>(async () => undefined),
     /** The window's online, offline, focus and visibility events, as ENV.ONLINE / ENV.OFFLINE / SYNC. */
     environment: fromCallback<SyncEvent>(() => undefined),
     tableSync: tableSyncMachine,
@@ -254,6 +263,8 @@ export const syncMachine = setup({
     needsInitial: ({ context }) => context.needsInitial.length > 0,
     initialSucceeded: ({ event }) => !(event as unknown as { output: InitialSyncOutput }).output.failed,
     allTablesPulled: ({ context }) => context.pullsPending.length === 0,
+    verifyDue: ({ context }) =>
+      context.verifyRequested || (context.config.verifyIntervalMs > 0 && Date.now() - context.lastVerifiedAt >= context.config.verifyIntervalMs),
     failureIsRetryable: ({ event }) => isRetryableFailure(failureOf(event)),
     failureIsReset: ({ event }) => isResetFailure(failureOf(event)),
     failureIsAuth: ({ event }) => isAuthFailure(failureOf(event)),
@@ -337,6 +348,8 @@ export const syncMachine = setup({
     liveEnabled: input.live ?? true,
     liveAttempt: 0,
     liveAuthFailed: false,
+    lastVerifiedAt: Date.now(),
+    verifyRequested: false,
   }),
   type: 'parallel',
   invoke: [
@@ -516,7 +529,10 @@ export const syncMachine = setup({
             },
             pulling: {
               // Done when every table child has reported (at once when there are no tables).
-              always: { guard: 'allTablesPulled', target: 'cycleDone' },
+              always: [
+                { guard: and(['allTablesPulled', 'verifyDue']), target: 'verifying' },
+                { guard: 'allTablesPulled', target: 'cycleDone' },
+              ],
               entry: [
                 assign({ pullsPending: ({ context }) => context.tables, tableProgress: {}, progress: { phase: 'pull', processed: 0, total: null } }),
                 'spawnTableChildren',
@@ -555,9 +571,26 @@ export const syncMachine = setup({
                 input: ({ context }) => ({ tables: context.tables }),
                 onDone: {
                   target: 'initial',
-                  actions: assign(({ context }) => ({ needsInitial: context.tables, cursors: {}, syncRequested: true, pushRemaining: 0 })),
+                  actions: assign(({ context }) => ({
+                    needsInitial: context.tables,
+                    cursors: {},
+                    syncRequested: true,
+                    pushRemaining: 0,
+                    verifyRequested: true,
+                  })),
                 },
                 onError: retryOrFail,
+              },
+            },
+            // Self-healing, once a day (and after a reset): bucket hashes against the server's, differing
+            // buckets re-pulled and repaired — under the lock, after the pull, with nothing of this cycle unsent.
+            verifying: {
+              invoke: {
+                id: 'verify',
+                src: 'verify',
+                input: ({ context }) => ({ tables: context.tables }),
+                onDone: { target: 'cycleDone', actions: assign({ lastVerifiedAt: () => Date.now(), verifyRequested: false }) },
+                onError: failureTransitions,
               },
             },
             cycleDone: {

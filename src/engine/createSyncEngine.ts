@@ -109,6 +109,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       token: () => token,
       refusedToken: () => lastToken,
       forcedOffline: () => forcedOffline,
+      verify: () => engine.verify(),
       onServerPolicies: (hash) => localHash && void localHash.then((mine) => (policiesMismatch = mine !== hash)),
     });
     const online = !forcedOffline && (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false;
@@ -123,6 +124,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           ...options.backoff,
           ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
           ...(options.debounceMs !== undefined ? { debounceMs: options.debounceMs } : {}),
+          ...(options.verifyIntervalMs !== undefined ? { verifyIntervalMs: options.verifyIntervalMs } : {}),
         },
       },
       inspect: (event) => {

@@ -31,6 +31,8 @@ export interface ChartDeps {
   forcedOffline(): boolean;
   /** Called with the server's policies hash on every status probe. */
   onServerPolicies(hash: string): void;
+  /** The chart's periodic verification (engine.verify of every table). */
+  verify(): Promise<unknown>;
 }
 
 /** The root chart with every actor and action it invokes supplied: the one place effects are bound to the charts. */
@@ -53,6 +55,7 @@ export function provideCharts(deps: ChartDeps) {
       refreshToken: createRefreshTokenActor({ token: deps.token, refused: deps.refusedToken }),
       liveStream: createLiveStreamActor({ transport }),
       environment: createEnvironmentActor({ ...(options.window !== undefined ? { window: options.window } : {}), forcedOffline: deps.forcedOffline }),
+      verify: fromPromise(() => deps.verify()),
       tableSync,
       initialSync: initialSyncMachine.provide({ actors: { tableSync } }),
     },

@@ -35,6 +35,8 @@ export interface SyncEngineOptions {
   intervalMs?: number;
   /** Sync this long after the last local write, ms. @default 2000 */
   debounceMs?: number;
+  /** Verify the local data against the server's checksums (engine.verify) at the end of a cycle this often, ms (0: only after a reset). @default one day */
+  verifyIntervalMs?: number;
   /** IndexedDB implementation (tests: fake-indexeddb). @default globalThis.indexedDB */
   indexedDB?: IDBFactory;
   IDBKeyRange?: typeof IDBKeyRange;

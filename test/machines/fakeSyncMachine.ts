@@ -13,6 +13,7 @@ export function provideFakes(fakes: FakeActors, delayMs = 1000) {
       tableSync: fakes.stub('tableSync'),
       initialSync: fakes.stub('initialSync'),
       refreshToken: fakes.promise('refreshToken'),
+      verify: fakes.promise('verify'),
       liveStream: fakes.callback('liveStream'),
       environment: fakes.callback('environment'),
     } as never,

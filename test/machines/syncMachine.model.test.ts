@@ -75,6 +75,23 @@ const events: AnyEventObject[] = [
   { type: 'xstate.after.retryDue.sync.lifecycle.idle' },
 ];
 
+// Verification at the end of a cycle after a reset, with the lifecycle reduced to the path there.
+const verifyEvents: AnyEventObject[] = [
+  { type: 'xstate.done.actor.rehydrate', output: { needsInitial: [], cursors: {} } },
+  { type: 'SYNC', reason: 'start' },
+  { type: 'LOCK.ACQUIRED', token: 7 },
+  { type: 'xstate.error.actor.pushBatch', error: replaced },
+  { type: 'xstate.done.actor.reset', output: { dropped: 0, kept: 0 } },
+  { type: 'xstate.done.actor.initialSync', output: { tables: TABLES, cursors: {}, failed: false, processed: 0, bytes: 0 } },
+  { type: 'TABLE.DONE', table: 'tasks', cursor: 'c1.5', processed: 5, bytes: 100, at: 1000 },
+  { type: 'TABLE.DONE', table: 'notes', cursor: 'c1.6', processed: 1, bytes: 20, at: 1001 },
+  { type: 'xstate.done.actor.verify', output: { checked: 64, repairs: [] } },
+  { type: 'xstate.error.actor.verify', error: network },
+  { type: 'xstate.error.actor.verify', error: auth },
+  { type: 'xstate.error.actor.verify', error: bug },
+  { type: 'xstate.error.actor.verify', error: replaced },
+];
+
 // The live region, with the lifecycle reduced to what moves it (facts, and the SYNC a poke raises): its
 // product with every lifecycle state would multiply the paths without testing anything more.
 const liveEvents: AnyEventObject[] = [
@@ -165,6 +182,9 @@ describe('syncMachine, model-based', () => {
       // The live stream is open exactly while online and the leader (or waiting out its backoff).
       expect(fakes.active('liveStream')).toBe(snapshot.matches({ live: 'open' } as never) ? 1 : 0);
       if (!c.online || !c.isLeader || !c.liveEnabled) expect(snapshot.matches({ live: 'off' } as never)).toBe(true);
+      // Verification runs under the lock, after the pull, and only when due (in these runs: after a reset).
+      expect(fakes.active('verify')).toBe(inState(snapshot, { syncing: 'verifying' }) ? 1 : 0);
+      if (inState(snapshot, { syncing: 'verifying' })) expect(c.pullsPending).toEqual([]);
       // The environment is listened to for the engine's whole life.
       expect(fakes.active('environment')).toBe(1);
     };
@@ -189,6 +209,7 @@ describe('syncMachine, model-based', () => {
       });
     const lifecycle = await run({ tables: TABLES, live: false }, events, false);
     const live = await run({ tables: TABLES, live: true, config: { debounceMs: 0 } }, liveEvents, true);
-    expectFullCoverage('syncMachine', mergeReports([lifecycle, live]));
+    const verify = await run({ tables: TABLES, live: false }, verifyEvents, false);
+    expectFullCoverage('syncMachine', mergeReports([lifecycle, live, verify]));
   }, 300_000);
 });

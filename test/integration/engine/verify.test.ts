@@ -62,5 +62,25 @@ describe('self-healing verification', () => {
     }
   });
 
+  it('verifies by itself at the end of a cycle once the interval has passed', async () => {
+    const org = freshOrg();
+    const engine = await engineFor(server, org, { verifyIntervalMs: 1 });
+    await engine.start();
+    try {
+      await engine.table('tasks').bulkPut(Array.from({ length: 50 }, (_, i) => ({ id: `v${i}`, title: `Task ${i}` })));
+      await engine.sync();
+      await engine.db.table('tasks').update('v7', { title: 'bit rot' });
+      const repaired: BucketRepair[] = [];
+      engine.on('repaired', (repair) => repaired.push(repair));
+      await new Promise((r) => setTimeout(r, 5));
+      await engine.sync();
+      expect(repaired.flatMap((r) => r.updated)).toEqual(['v7']);
+      expect(await engine.table('tasks').get('v7')).toMatchObject({ title: 'Task 7' });
+      expect((await engine.diagnostics()).recentTransitions.some((t) => t.state.includes('verifying'))).toBe(true);
+    } finally {
+      await engine.stop();
+    }
+  });
+
   const serverRef = () => server;
 });
