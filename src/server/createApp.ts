@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { compress } from 'hono/compress';
 import { cors } from 'hono/cors';
 import { streamSSE } from 'hono/streaming';
-import { bucketHashes } from '../core/checksum/bucketHashes';
+import { isBucketCount, MAX_BUCKETS } from '../core/checksum/bucketHashes';
 import { policiesHash } from '../core/conflict/policiesHash';
 import type { ConflictPolicies } from '../core/conflict/types';
 import { isChartsyncError } from '../core/errors';
@@ -218,22 +218,23 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/sync/checksums', async (c) => {
     const [table] = tablesParam(c.req.query('table'), deps.tables) ?? [];
     if (!table) throw new HttpError(400, 'BAD_REQUEST', 'Pass the table to checksum: /sync/checksums?table=tasks&buckets=64.');
-    const buckets = Number(c.req.query('buckets') ?? '64');
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 4096) throw new HttpError(400, 'BAD_REQUEST', 'buckets must be an integer from 1 to 4096.');
-    const rows = await storage.query<{ id: string; checksum: string }>(`select id, checksum from chartsync_rows where org = $1 and tbl = $2 and not deleted`, [
-      c.get('caller').org,
-      table,
-    ]);
-    return c.json({ table, buckets, hashes: await bucketHashes(rows, buckets) });
+    const buckets = bucketCount(c.req.query('buckets'));
+    // At most MAX_BUCKETS maintained aggregates, folded to the count asked for: never the table's rows.
+    const folded = await storage.query<{ bucket: number; hash: string }>(
+      `select (b % $3)::int as bucket, bit_xor(hash)::text as hash from chartsync_buckets where org = $1 and tbl = $2 group by 1`,
+      [c.get('caller').org, table, buckets],
+    );
+    const hashes = Array.from({ length: buckets }, () => '0');
+    for (const { bucket, hash } of folded) hashes[Number(bucket)] = hash;
+    return c.json({ table, buckets, hashes });
   });
 
   // The live rows of one bucket, for self-healing: a client whose bucket hash differs re-pulls only it.
   app.get('/sync/bucket', async (c) => {
     const [table] = tablesParam(c.req.query('table'), deps.tables) ?? [];
     if (!table) throw new HttpError(400, 'BAD_REQUEST', 'Pass the table: /sync/bucket?table=tasks&buckets=64&bucket=3.');
-    const buckets = Number(c.req.query('buckets') ?? '64');
+    const buckets = bucketCount(c.req.query('buckets'));
     const bucket = Number(c.req.query('bucket'));
-    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 4096) throw new HttpError(400, 'BAD_REQUEST', 'buckets must be an integer from 1 to 4096.');
     if (!Number.isInteger(bucket) || bucket < 0 || bucket >= buckets)
       throw new HttpError(400, 'BAD_REQUEST', `bucket must be an integer from 0 to ${buckets - 1}.`);
     const org = c.get('caller').org;
@@ -274,6 +275,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   return app;
+}
+
+function bucketCount(text: string | undefined): number {
+  const buckets = Number(text ?? '64');
+  if (!isBucketCount(buckets)) throw new HttpError(400, 'BAD_REQUEST', `buckets must be a power of two from 1 to ${MAX_BUCKETS}, got ${JSON.stringify(text)}.`);
+  return buckets;
 }
 
 function resetRequired(why: string): HttpError {

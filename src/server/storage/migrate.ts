@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Storage } from './types';
+import { bucketOf, MAX_BUCKETS } from '../../core/checksum/bucketHashes';
+import { rowBucketHashSql } from '../sync/bucketSql';
+import type { SqlExecutor, Storage } from './types';
 
 /**
  * The schema, as numbered migrations run in order on start; applied versions are recorded, so each runs
  * once per database (several servers may start at once: an advisory lock serializes them).
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string; backfill?: (tx: SqlExecutor) => Promise<void> }> = [
   {
     version: 1,
     name: 'rows, ops, orgs',
@@ -76,6 +78,36 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       alter table chartsync_orgs add column purged_seq bigint not null default 0
     `,
   },
+  {
+    version: 5,
+    name: 'bucket hashes maintained at write time',
+    // One row per (org, table, bucket of MAX_BUCKETS): the XOR of its live rows' shares, kept current by
+    // every push, so checksums cost at most MAX_BUCKETS rows whatever the table's size.
+    sql: `
+      create table chartsync_buckets (
+        org text not null,
+        tbl text not null,
+        b int not null,
+        hash bigint not null,
+        primary key (org, tbl, b)
+      )
+    `,
+    backfill: async (tx) => {
+      const rows = await tx.query<{ org: string; tbl: string; id: string; checksum: string }>(
+        `select org, tbl, id, checksum from chartsync_rows where not deleted`,
+      );
+      for (let i = 0; i < rows.length; i += 5000) {
+        const batch = rows.slice(i, i + 5000).map((r) => ({ ...r, b: bucketOf(r.id, MAX_BUCKETS) }));
+        await tx.query(
+          `insert into chartsync_buckets (org, tbl, b, hash)
+           select x.org, x.tbl, x.b, bit_xor(${rowBucketHashSql('x.id', 'x.checksum')})
+           from jsonb_to_recordset($1::jsonb) as x(org text, tbl text, id text, checksum text, b int) group by x.org, x.tbl, x.b
+           on conflict (org, tbl, b) do update set hash = chartsync_buckets.hash # excluded.hash`,
+          [JSON.stringify(batch)],
+        );
+      }
+    },
+  },
 ];
 
 /**
@@ -107,6 +139,7 @@ export async function migrate(storage: Storage): Promise<number> {
         .map((s) => s.trim())
         .filter(Boolean))
         await tx.query(statement);
+      await migration.backfill?.(tx);
       await tx.query(`insert into chartsync_migrations (version, name) values ($1, $2)`, [migration.version, migration.name]);
       applied += 1;
     }

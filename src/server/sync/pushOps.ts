@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { bucketOf, MAX_BUCKETS } from '../../core/checksum/bucketHashes';
 import { rowChecksum } from '../../core/json/rowChecksum';
+import { rowBucketHashSql } from './bucketSql';
 import { stableStringify } from '../../core/json/stableStringify';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import { HttpError } from '../http/httpError';
@@ -150,6 +152,7 @@ export async function pushOps(
           return {
             tbl: row.tbl,
             id: row.id,
+            b: bucketOf(row.id, MAX_BUCKETS),
             data: row.data,
             v: row.v,
             fv: row.stamps,
@@ -161,12 +164,26 @@ export async function pushOps(
           };
         }),
       );
+      // One statement: the rows' upsert, and their buckets' hashes moved by the old shares out and the new
+      // ones in (data-modifying CTEs all see the rows as they were before it).
       await tx.query(
-        `insert into chartsync_rows (org, tbl, id, data, v, fv, deleted, checksum, last_at, last_device, last_role)
-         select $1, x.tbl, x.id, x.data, x.v, x.fv, x.deleted, x.checksum, x.last_at, x.last_device, x.last_role
-         from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)
-         on conflict (org, tbl, id) do update set data = excluded.data, v = excluded.v, fv = excluded.fv, deleted = excluded.deleted,
-           checksum = excluded.checksum, last_at = excluded.last_at, last_device = excluded.last_device, last_role = excluded.last_role, changed_at = now()`,
+        `with incoming as (
+           select * from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, b int, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)
+         ), old as (
+           select r.tbl, r.id, r.checksum from chartsync_rows r join incoming i on r.org = $1 and r.tbl = i.tbl and r.id = i.id where not r.deleted
+         ), up as (
+           insert into chartsync_rows (org, tbl, id, data, v, fv, deleted, checksum, last_at, last_device, last_role)
+           select $1, tbl, id, data, v, fv, deleted, checksum, last_at, last_device, last_role from incoming
+           on conflict (org, tbl, id) do update set data = excluded.data, v = excluded.v, fv = excluded.fv, deleted = excluded.deleted,
+             checksum = excluded.checksum, last_at = excluded.last_at, last_device = excluded.last_device, last_role = excluded.last_role, changed_at = now()
+         ), deltas as (
+           select i.tbl, i.b, ${rowBucketHashSql('o.id', 'o.checksum')} as h from incoming i join old o on o.tbl = i.tbl and o.id = i.id
+           union all
+           select tbl, b, ${rowBucketHashSql('id', 'checksum')} from incoming where not deleted
+         )
+         insert into chartsync_buckets (org, tbl, b, hash)
+         select $1, tbl, b, bit_xor(h) from deltas group by tbl, b
+         on conflict (org, tbl, b) do update set hash = chartsync_buckets.hash # excluded.hash`,
         [caller.org, JSON.stringify(changedRows)],
       );
       await tx.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [caller.org, seq]);

@@ -159,6 +159,18 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     expect(res).toEqual({ table: 'tasks', buckets: 8, hashes: expected });
   });
 
+  it('keeps its maintained bucket hashes equal to the live rows through updates, deletes and re-creates', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const rows = Array.from({ length: 40 }, (_, i) => ({ id: `m${i}`, title: `T${i}` }));
+    await c.push(rows.map((r) => op({ rowId: r.id, patch: r })));
+    await c.push([op({ rowId: 'm1', kind: 'update', patch: { title: 'changed' } }), op({ rowId: 'm2', kind: 'delete' }), op({ rowId: 'm3', kind: 'delete' })]);
+    await c.push([op({ rowId: 'm3', patch: { id: 'm3', title: 'back' } }), op({ rowId: 'm4', kind: 'update', patch: { title: 'T4' } })]);
+    const live = (await c.pullAll()).filter((ch) => !ch.row._deleted).map((ch) => ch.row);
+    const expected = await bucketHashes(await Promise.all(live.map(async (r) => ({ id: r.id, checksum: await rowChecksum(r) }))), 16);
+    expect((await (await c.fetch('/sync/checksums?table=tasks&buckets=16')).json()).hashes).toEqual(expected);
+    expect((await c.fetch('/sync/checksums?table=tasks&buckets=10')).status).toBe(400);
+  });
+
   it('pokes live streams with the head cursor on every commit, with heartbeats', async () => {
     const org = freshOrg();
     const c = await clientFor(server, { org });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bucketHashes, bucketOf, MAX_BUCKETS } from '../../../src/core/checksum/bucketHashes';
 import { ensureEpoch, migrate, MIGRATIONS } from '../../../src/server/storage/migrate';
 import { pgliteStorage } from '../../../src/server/storage/pgliteStorage';
 
@@ -25,6 +26,14 @@ describe('schema migrations', () => {
         { id: 'gone', fv: { title: [4, 'a', 2000], _row: [9, 'a', 2000] } },
         { id: 'live', fv: { title: [3, 'b', 1000], status: [7, 'b', 1000] } },
       ]);
+      // Migration 5 built the bucket aggregates from the live row: the same hash the client computes.
+      const [bucket] = await storage.query<{ b: number; hash: string }>(
+        `select b, hash::text as hash from chartsync_buckets where org = 'o' and tbl = 'tasks'`,
+      );
+      expect(bucket).toEqual({
+        b: bucketOf('live', MAX_BUCKETS),
+        hash: (await bucketHashes([{ id: 'live', checksum: 'x' }], MAX_BUCKETS))[bucketOf('live', MAX_BUCKETS)],
+      });
       const columns = await storage.query<{ column_name: string }>(`select column_name from information_schema.columns where table_name = 'chartsync_rows'`);
       expect(columns.map((c) => c.column_name)).not.toContain('clock');
       const epoch = await ensureEpoch(storage);
