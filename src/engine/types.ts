@@ -11,6 +11,7 @@ import type { PriorityRules } from '../core/priority/priorityOf';
 import type { LocalDb } from '../local/db';
 import type { BucketRepair } from '../local/verifyBuckets';
 import type { VerifyReport } from './verify';
+import type { LocalMigrations } from '../local/migrations';
 import type { TableSchemas } from '../local/schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { WriteResult } from '../local/writeRows';
@@ -25,6 +26,11 @@ export interface SyncEngineOptions {
   url: string;
   /** The synced tables: name → Dexie index string whose primary key is `id`. */
   tables: TableSchemas;
+  /**
+   * Versioned changes of the data's shape (`{ 2: { transform: { tasks: ({ assignee, ...rest }) => ({ ...rest, owner: assignee }) } } }`),
+   * run once per device at start over rows and everything waiting to be pushed. Index changes need none.
+   */
+  migrations?: LocalMigrations;
   /** Bearer token, or a function asked before each request and again after a 401. */
   token: TokenSource;
   /** The conflict policies the server applies, declared again here: their merge rules apply when a pull rebases unsent writes, and a mismatch is reported. */

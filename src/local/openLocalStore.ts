@@ -18,11 +18,14 @@ import type { TableSchemas } from './schema';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
 import { writeRows, type RowChange, type WriteResult } from './writeRows';
 import { type LocalDb, createLocalDatabase } from './db';
+import { type LocalMigrations, runMigrations } from './migrations';
 
 /** Options of openLocalStore. */
 export interface LocalStoreOptions {
   /** IndexedDB database name. */
   name: string;
+  /** Versioned changes of the data's shape, run once per device at open (see LocalMigration). */
+  migrations?: LocalMigrations;
   /** The app's synced tables: name → Dexie index string with primary key `id`. */
   tables: TableSchemas;
   /** Per-table priority overrides (field → 1..5). */
@@ -104,6 +107,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
   const db = options.db ?? createLocalDatabase(options);
   await db.open();
   const deviceId = await ensureDeviceId(db);
+  if (options.migrations) await runMigrations(db, Object.keys(options.tables), options.migrations);
   const tables = Object.keys(options.tables);
   const now = options.now ?? Date.now;
   const ctx = { db, deviceId, tables: options.tables, priorities: options.priorities ?? {}, now };
