@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf } from '../../../src/core/checksum/bucketHashes';
 import type { BucketRepair } from '../../../src/engine';
 import type { SyncServer } from '../../../src/server/createSyncServer';
-import { clientFor } from '../server/harness';
+import { clientFor, DRIVERS } from '../server/harness';
 import { engineFor, freshOrg, startServer } from './harness';
 
 const BUCKETS = 64;
 
-describe('self-healing verification', () => {
+describe.each(DRIVERS)('self-healing verification on $name', ({ databaseUrl }) => {
   let server: SyncServer;
   beforeAll(async () => {
-    server = await startServer(null);
+    server = await startServer(databaseUrl);
   });
   afterAll(() => server?.close());
 
