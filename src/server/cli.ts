@@ -1,58 +1,101 @@
-// `npm run server -- --port 8787 --data .chartsync-data [--dev] [--host 127.0.0.1] [--retention 30d]`
-// DATABASE_URL switches to PostgreSQL; JWT_SECRET sets the HS256 secret.
+// `chartsync-server` (here: `npm run server -- ...`): the reference sync server from the command line.
 import { parseArgs } from 'node:util';
+import { isChartsyncError } from '../core/errors';
 import { createSyncServer } from './createSyncServer';
+import { stderrLogger, type ServerLogger } from './logger';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: '8787' },
-    host: { type: 'string', default: '127.0.0.1' },
-    data: { type: 'string', default: '.chartsync-data' },
-    dev: { type: 'boolean', default: false },
-    tables: { type: 'string' },
-    retention: { type: 'string', default: '30d' },
-  },
-});
+const USAGE = `Usage: chartsync-server [options]
+
+Options (each falls back to an environment variable):
+  --port <n>            TCP port (PORT; default 8787)
+  --host <addr>         interface to bind (HOST; default 127.0.0.1)
+  --data <dir>          PGlite data folder (CHARTSYNC_DATA; default .chartsync-data); ignored with DATABASE_URL
+  --retention <d>       how long deletions and op outcomes are kept: 30d, 12h, 90m, 45s (CHARTSYNC_RETENTION; default 30d)
+  --tables <a,b>        the tables this server syncs (CHARTSYNC_TABLES; default any)
+  --dev                 dev tokens from POST /auth/dev-token (loopback only; refused while JWT_SECRET is set)
+  -h, --help            this text
+
+Environment:
+  DATABASE_URL          PostgreSQL connection string (default: embedded PGlite in --data)
+  JWT_SECRET            HS256 secret of the bearer tokens (required without --dev)
+  LOG_LEVEL             error or info (default info): JSON lines on stderr
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let values: Record<string, string | boolean | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      dev: { type: 'boolean', default: false },
+      tables: { type: 'string' },
+      retention: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const env = process.env;
+const option = (name: string, variable: string, fallback?: string) => (values[name] as string | undefined) ?? env[variable] ?? fallback;
 
 // `30d`, `12h`, `90m`, `45s`: how long deletions and op outcomes are kept.
-const retention = /^(\d+)(d|h|m|s)$/.exec(values.retention ?? '');
-if (!retention) {
-  console.error(`--retention must be a duration like 30d, 12h, 90m or 45s, got ${values.retention}`);
-  process.exit(2);
-}
+const retentionText = option('retention', 'CHARTSYNC_RETENTION', '30d')!;
+const retention = /^(\d+)(d|h|m|s)$/.exec(retentionText);
+if (!retention) fail(`--retention must be a duration like 30d, 12h, 90m or 45s, got ${retentionText}`);
 const retentionMs = Number(retention[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[retention[2] as 'd' | 'h' | 'm' | 's'];
 
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, got ${values.port}`);
-  process.exit(2);
-}
-const secret = process.env.JWT_SECRET;
-if (values.dev && secret) {
-  console.error(
+const portText = option('port', 'PORT', '8787')!;
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got ${portText}`);
+const host = option('host', 'HOST', '127.0.0.1')!;
+const data = option('data', 'CHARTSYNC_DATA', '.chartsync-data')!;
+const tables = option('tables', 'CHARTSYNC_TABLES');
+const secret = env.JWT_SECRET;
+if (values.dev && secret)
+  fail(
     '--dev signs tokens with a random secret of its own; with JWT_SECRET set, dev tokens could be taken for real ones. Unset JWT_SECRET for local trials, or drop --dev.',
   );
-  process.exit(2);
-}
-if (!values.dev && !secret) {
-  console.error('Set JWT_SECRET (HS256 secret of your tokens), or pass --dev for local trials with dev tokens.');
-  process.exit(2);
-}
+if (!values.dev && !secret) fail('Set JWT_SECRET (HS256 secret of your tokens), or pass --dev for local trials with dev tokens.');
+const level = env.LOG_LEVEL ?? 'info';
+if (level !== 'info' && level !== 'error') fail(`LOG_LEVEL must be error or info, got ${level}`);
+const logger: ServerLogger = level === 'error' ? { info: () => undefined, error: stderrLogger.error } : stderrLogger;
 
-const server = await createSyncServer({
-  port,
-  host: values.host,
-  dataDir: values.data,
-  auth: values.dev ? { mode: 'dev' } : { mode: 'jwt', secret: secret! },
-  ...(values.tables ? { tables: values.tables.split(',') } : {}),
-  retentionMs,
-});
-console.log(
-  `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${values.data}`}${values.dev ? ', dev tokens on' : ''})`,
-);
-const stop = async () => {
-  await server.close();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+try {
+  const server = await createSyncServer({
+    port,
+    host,
+    dataDir: data,
+    auth: values.dev ? { mode: 'dev' } : { mode: 'jwt', secret: secret! },
+    ...(tables ? { tables: tables.split(',') } : {}),
+    retentionMs,
+    logger,
+  });
+  console.log(
+    `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${data}`}${values.dev ? ', dev tokens on' : ''})`,
+  );
+  // SIGTERM (a deploy, a container stop) and SIGINT end in-flight requests' sockets, close the database, exit 0.
+  const stop = async () => {
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+} catch (error) {
+  // A refusal the operator can act on (a locked data folder, a bad config): its message, no stack trace.
+  if (isChartsyncError(error)) {
+    process.stderr.write(`chartsync server did not start: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

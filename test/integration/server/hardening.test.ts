@@ -373,6 +373,29 @@ describe('server processes, hardened', () => {
     expect(stderr).toMatch(/--dev .*JWT_SECRET/);
   });
 
+  it('the CLI prints its usage for --help, and refuses an unknown flag with the usage instead of a stack trace', async () => {
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('exit', (code) => resolve({ code, out, err }));
+      });
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: chartsync-server/);
+    expect(help.out).toMatch(/PORT[\s\S]*HOST[\s\S]*DATABASE_URL[\s\S]*JWT_SECRET[\s\S]*LOG_LEVEL/);
+    const bogus = await run(['--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toMatch(/Unknown option '--bogus'[\s\S]*Usage:/);
+    expect(bogus.err).not.toMatch(/\bat .*:\d+:\d+/);
+    const badPort = await run([], { PORT: 'eighty', JWT_SECRET: SECRET });
+    expect(badPort.code).toBe(2);
+    expect(badPort.err).toMatch(/--port must be a port number, got eighty/);
+  });
+
   // 10: in JWKS mode, tokens for another audience or issuer were accepted.
   it('requires an audience in JWKS mode, and refuses tokens for another audience or issuer', async () => {
     expect(() => createAuth({ mode: 'jwt', jwksUrl: 'https://auth.example/.well-known/jwks.json' })).toThrow(/audience/);
