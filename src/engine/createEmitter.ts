@@ -4,8 +4,8 @@ export interface Emitter<Events extends Record<string, unknown>> {
   emit<K extends keyof Events>(type: K, payload: Events[K]): void;
 }
 
-/** Creates an emitter; a throwing listener never stops the others. */
-export function createEmitter<Events extends Record<string, unknown>>(): Emitter<Events> {
+/** Creates an emitter; a throwing listener never stops the others (its error goes to `onListenerError`). */
+export function createEmitter<Events extends Record<string, unknown>>(onListenerError: (type: string, error: unknown) => void): Emitter<Events> {
   const listeners = new Map<keyof Events, Set<(payload: never) => void>>();
   return {
     on(type, fn) {
@@ -19,7 +19,7 @@ export function createEmitter<Events extends Record<string, unknown>>(): Emitter
         try {
           (fn as (payload: Events[typeof type]) => void)(payload);
         } catch (error) {
-          console.error(`chartsync: a "${String(type)}" listener threw`, error);
+          onListenerError(String(type), error);
         }
       }
     },

@@ -37,7 +37,8 @@ interface Running {
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const db = createLocalDatabase(options);
   const tableNames = Object.keys(options.tables);
-  const emitter = createEmitter<SyncEngineEvents>();
+  const logger = options.logger ?? { error: (message: string, error?: unknown) => globalThis.console?.error(message, error) };
+  const emitter = createEmitter<SyncEngineEvents>((type, error) => logger.error(`chartsync: a "${type}" listener threw`, error));
   const tabId = newId();
   let token: TokenSource = options.token;
   let lastToken: string | undefined;

@@ -70,8 +70,15 @@ export interface SyncEngineOptions {
   window?: EnvironmentTarget | null;
   /** Backoff and circuit breaker tuning of the root chart. */
   backoff?: Partial<SyncConfig>;
+  /** Where the engine reports what it cannot throw to a caller (a listener that threw). @default console */
+  logger?: EngineLogger;
   /** Retry policy of single ops that failed (5xx). @default 1 s doubling to 60 s, dead-lettered after 10 attempts */
   retry?: { retryBaseMs?: number; retryMaxMs?: number; maxAttempts?: number };
+}
+
+/** Where the engine reports problems that have no caller to reject. */
+export interface EngineLogger {
+  error(message: string, error?: unknown): void;
 }
 
 /** A table's writes and reads through the engine. */

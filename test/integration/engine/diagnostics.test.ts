@@ -41,6 +41,24 @@ describe('dead letters, diagnostics and the debug log', () => {
     await engine.stop();
   });
 
+  it('reports a listener that threw to its logger, and the other listeners still run', async () => {
+    const logged: Array<[string, unknown]> = [];
+    const engine = await engineFor(server, freshOrg(), { logger: { error: (message, error) => logged.push([message, error]) } });
+    await engine.start();
+    try {
+      let heard = 0;
+      engine.on('synced', () => {
+        throw new Error('app bug');
+      });
+      engine.on('synced', () => void (heard += 1));
+      await engine.sync();
+      expect(heard).toBeGreaterThanOrEqual(1);
+      expect(logged[0]).toEqual(['chartsync: a "synced" listener threw', expect.objectContaining({ message: 'app bug' })]);
+    } finally {
+      await engine.stop();
+    }
+  });
+
   it('refuses to work before start and names unknown tables', async () => {
     const engine = await engineFor(server, freshOrg());
     expect(() => engine.actor).toThrow(/await engine.start\(\) first/);
