@@ -280,12 +280,15 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
   it('caps concurrent live streams per token with a 429', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const controllers: AbortController[] = [];
-    const statuses: number[] = [];
+    // The responses are kept: an unreferenced one may be collected, which closes its stream and frees its place.
+    const responses: Response[] = [];
     for (let i = 0; i < 10; i++) {
       const controller = new AbortController();
       controllers.push(controller);
-      statuses.push((await fetch(`${server.url}/sync/events?token=${c.token}`, { signal: controller.signal })).status);
+      responses.push(await fetch(`${server.url}/sync/events?token=${c.token}`, { signal: controller.signal }));
     }
+    const statuses = responses.map((r) => r.status);
+    expect(server.stats().liveStreams).toBe(8);
     for (const controller of controllers) controller.abort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(8);
     expect(statuses.filter((s) => s === 429)).toHaveLength(2);
