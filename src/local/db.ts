@@ -1,4 +1,4 @@
-import { Dexie, type EntityTable, type Table } from 'dexie';
+import { type Collection, Dexie, type EntityTable, type Table } from 'dexie';
 import { buildSchema, type TableSchemas } from './schema';
 import type { ConflictRecord, DeadLetter, LocalRow, MetaEntry, OutboxEntry, Tombstone } from './types';
 
@@ -38,4 +38,9 @@ export function createLocalDatabase(options: LocalDatabaseOptions): LocalDb {
 /** The rows of one of the app's tables. */
 export function rowsOf(db: Dexie, table: string): Table<LocalRow, string> {
   return db.table(table);
+}
+
+/** The entries of a system table (indexed by `[table+rowId]`) that belong to one app table. */
+export function entriesOfTable<T, K, I>(entries: Table<T, K, I>, table: string): Collection<T, K, I> {
+  return entries.where('[table+rowId]').between([table, ''], [table, '\uffff'], true, true);
 }

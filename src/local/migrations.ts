@@ -1,7 +1,7 @@
 import { ChartsyncError } from '../core/errors';
 import type { JsonObject, JsonValue } from '../core/json/types';
 import type { Op } from '../core/outbox/types';
-import { type LocalDb, rowsOf } from './db';
+import { entriesOfTable, type LocalDb, rowsOf } from './db';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from './types';
 
 /**
@@ -80,8 +80,8 @@ export async function runMigrations(db: LocalDb, tables: readonly string[], migr
       for (const version of pending) {
         const migration = migrations[version]!;
         for (const table of migration.removeTables ?? []) {
-          await db._outbox.where('[table+rowId]').between([table, ''], [table, '\uffff']).delete();
-          await db._conflicts.where('[table+rowId]').between([table, ''], [table, '\uffff']).delete();
+          await entriesOfTable(db._outbox, table).delete();
+          await entriesOfTable(db._conflicts, table).delete();
           await db._deadletter.filter((l) => l.op.table === table).delete();
           await db._tombstones.where('table').equals(table).delete();
         }
@@ -95,9 +95,9 @@ export async function runMigrations(db: LocalDb, tables: readonly string[], migr
               return { ...applyTo(transform, data, row.id), ...meta } as typeof row;
             }),
           );
-          const ops = await db._outbox.where('[table+rowId]').between([table, ''], [table, '\uffff']).toArray();
+          const ops = await entriesOfTable(db._outbox, table).toArray();
           if (ops.length) await db._outbox.bulkPut(ops.map((op) => migrateOp<OutboxEntry>(op, transform)));
-          const conflicts = await db._conflicts.where('[table+rowId]').between([table, ''], [table, '\uffff']).toArray();
+          const conflicts = await entriesOfTable(db._conflicts, table).toArray();
           if (conflicts.length)
             await db._conflicts.bulkPut(
               conflicts.map(

@@ -1,5 +1,5 @@
 import type { OutboxEntry } from './types';
-import type { LocalDb } from './db';
+import { entriesOfTable, type LocalDb } from './db';
 
 /** Every op (pending or in flight) of the given rows of one table, by row id, in queue order. */
 export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: readonly string[]): Promise<Map<string, OutboxEntry[]>> {
@@ -11,9 +11,7 @@ export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: 
           .where('[table+rowId]')
           .anyOf(ids.map((id) => [table, id]))
           .toArray()
-      : await outbox
-          .where('[table+rowId]')
-          .between([table, ''], [table, '\uffff'], true, true)
+      : await entriesOfTable(outbox, table)
           .filter((op) => wanted.has(op.rowId))
           .toArray();
   entries.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));

@@ -2,7 +2,7 @@ import { bucketHashes, bucketOf } from '../core/checksum/bucketHashes';
 import { jsonEqual } from '../core/json/jsonEqual';
 import { rowChecksum } from '../core/json/rowChecksum';
 import type { WireRow } from '../protocol/schemas';
-import { type LocalDb, rowsOf } from './db';
+import { entriesOfTable, type LocalDb, rowsOf } from './db';
 import type { LocalRow } from './types';
 
 /** A table's local bucket hashes, over the rows without unsent ops; `busy`: buckets holding rows with ops. */
@@ -24,7 +24,7 @@ export interface BucketRepair {
 }
 
 async function idsWithOps(db: LocalDb, table: string): Promise<Set<string>> {
-  return new Set((await db._outbox.where('[table+rowId]').between([table, ''], [table, '\uffff']).toArray()).map((op) => op.rowId));
+  return new Set((await entriesOfTable(db._outbox, table).toArray()).map((op) => op.rowId));
 }
 
 /** Hashes a table's local rows by bucket the way the server does, leaving out rows with unsent ops. */
