@@ -1,4 +1,4 @@
-import { and, assign, emit, enqueueActions, fromCallback, fromPromise, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, fromCallback, fromPromise, not, raise, sendTo, setup, type ActorRefFrom } from 'xstate';
 import { backoffDelay as scheduledDelay } from '../src/core/backoff';
 import { connectionMachine, type ConnectionParentEvent } from './connectionMachine';
 import { sumProgress } from './progress';
@@ -275,7 +275,6 @@ export const syncMachine = setup({
     askLeaderFor: ({ context, event }) => !context.isLeader && !(event.type === 'SYNC' && event.reason === 'follower'),
     tokenChanged: ({ event }) => (event as unknown as { output: { changed: boolean } }).output.changed,
     liveWanted: ({ context }) => context.liveEnabled && context.online && context.isLeader,
-    liveNotWanted: ({ context }) => !(context.liveEnabled && context.online && context.isLeader),
     liveRefused: ({ event }) => event.type === 'LIVE.FAILED' && isAuthFailure(event.error),
   },
   actions: {
@@ -692,7 +691,7 @@ export const syncMachine = setup({
           always: { guard: 'liveWanted', target: 'open' },
         },
         open: {
-          always: { guard: 'liveNotWanted', target: 'off' },
+          always: { guard: not('liveWanted'), target: 'off' },
           invoke: {
             id: 'liveStream',
             src: 'liveStream',
@@ -713,7 +712,7 @@ export const syncMachine = setup({
           },
         },
         waiting: {
-          always: { guard: 'liveNotWanted', target: 'off' },
+          always: { guard: not('liveWanted'), target: 'off' },
           after: { liveBackoff: 'open' },
         },
       },

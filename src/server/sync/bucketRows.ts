@@ -2,6 +2,7 @@ import { bucketOf } from '../../core/checksum/bucketHashes';
 import { encodeCursor } from '../../protocol/cursor';
 import type { WireRow } from '../../protocol/schemas';
 import type { Storage } from '../storage/types';
+import { headSeq } from './headSeq';
 
 /**
  * The live rows of one bucket of a table, and the head cursor they were read at (one transaction): a client
@@ -16,7 +17,7 @@ export async function bucketRows(
   bucket: number,
 ): Promise<{ rows: WireRow[]; cursor: string }> {
   return storage.transaction(async (tx) => {
-    const [head] = await tx.query<{ seq: string | number }>(`select seq from chartsync_orgs where org = $1`, [org]);
+    const head = await headSeq(tx, org);
     const ids = (await tx.query<{ id: string }>(`select id from chartsync_rows where org = $1 and tbl = $2 and not deleted`, [org, table]))
       .map((r) => r.id)
       .filter((id) => bucketOf(id, buckets) === bucket);
@@ -26,7 +27,7 @@ export async function bucketRows(
     );
     return {
       rows: rows.map((r) => ({ ...r.data, id: r.id, _v: Number(r.v), _deleted: false }) as WireRow),
-      cursor: encodeCursor(epoch, Number(head?.seq ?? 0)),
+      cursor: encodeCursor(epoch, head),
     };
   });
 }
