@@ -11,3 +11,8 @@ export function benchRow(i: number): { id: string; title: string; status: string
     description: `Check valves, seals and pressure readings; log anomalies with photos. Site ${i}. `.repeat(4).slice(0, 200),
   };
 }
+
+/** The org every benchmark client syncs. */
+export const BENCH_ORG = 'bench';
+/** The JWT secret of the benchmark's server (loopback only). */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret';

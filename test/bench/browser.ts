@@ -1,0 +1,80 @@
+// Runs one benchmark workload in headless Chromium (Debian's, through playwright-core): the page of
+// browser/ bundled by Vite, served from loopback, real IndexedDB; the server in its own process.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+import { startBenchServer } from './serverProcess';
+import type { WorkloadResult } from './workloads';
+
+/** Debian's Chromium (apt-get install -y chromium). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
+
+/** A workload's result in the browser, with the page's peak JS heap and the server's memory. */
+export interface BrowserResult extends WorkloadResult {
+  clientPeakHeapMb: number;
+  server: { idleRssMb: number; peakRssMb: number };
+}
+
+/** The bundled benchmark page, built once per `npm run bench -- --browser`. */
+export async function buildPage(): Promise<{ dir: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'chartsync-bench-'));
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: new URL('./browser', import.meta.url).pathname,
+    build: { outDir: dir, emptyOutDir: true, target: 'es2022', minify: true },
+  });
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+async function serve(dir: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://page').pathname;
+    try {
+      const body = readFileSync(join(dir, path === '/' ? 'index.html' : path.replace(/\.\./g, '')));
+      res.writeHead(200, { 'content-type': TYPES[extname(path) || '.html'] ?? 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+/** One run of `workload` in a new Chromium process against a new server process. */
+export async function runInBrowser(pageDir: string, workload: string): Promise<BrowserResult> {
+  const server = await startBenchServer();
+  const pages = await serve(pageDir);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    let peakHeap = 0;
+    const sample = async () => {
+      const { metrics } = await cdp.send('Performance.getMetrics');
+      peakHeap = Math.max(peakHeap, metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
+    };
+    const sampler = setInterval(() => void sample().catch(() => {}), 100);
+    await page.goto(`http://127.0.0.1:${(pages.address() as { port: number }).port}/`);
+    await page.waitForFunction(() => typeof window.runWorkload === 'function');
+    const result = await page.evaluate(([name, url, control]) => window.runWorkload!(name, { url, control }), [workload, server.url, server.control] as const);
+    clearInterval(sampler);
+    await sample();
+    const memory = (await (await fetch(`${server.control}/memory`)).json()) as { idleRssMb: number; peakRssMb: number };
+    return { ...result, clientPeakHeapMb: Math.round(peakHeap / 2 ** 20), server: { idleRssMb: memory.idleRssMb, peakRssMb: memory.peakRssMb } };
+  } finally {
+    await browser.close();
+    pages.close();
+    await server.close();
+  }
+}
