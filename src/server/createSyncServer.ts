@@ -98,6 +98,10 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     throw error;
   }
   const epoch = await ensureEpoch(storage);
+  // PGlite runs no autovacuum: the planner's statistics are refreshed here, at start and with every purge
+  // (without them it believes every table is empty and pulls scan the primary key instead of (org, v)).
+  const analyze = () => (storage.kind === 'pglite' ? storage.query('analyze').then(() => undefined) : Promise.resolve());
+  await analyze();
   const pokes = await createPokeHub(storage);
   const streams = createLiveStreams();
   const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
@@ -131,7 +135,13 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     throw error;
   });
   const purge = () => purgeExpired(storage, retentionMs);
-  const purging = setInterval(() => void purge().catch(() => undefined), Math.min(3600_000, Math.max(1000, retentionMs / 4)));
+  const purging = setInterval(
+    () =>
+      void purge()
+        .then(analyze)
+        .catch(() => undefined),
+    Math.min(3600_000, Math.max(1000, retentionMs / 4)),
+  );
   purging.unref();
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {

@@ -12,9 +12,10 @@ export interface BenchServerProcess {
   close(): Promise<void>;
 }
 
-/** Spawns the benchmark server; resolves once it prints its addresses. */
+/** Spawns the benchmark server; resolves once it prints its addresses. BENCH_SERVER_PROFILE=dir writes its CPU profile there. */
 export async function startBenchServer(): Promise<BenchServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./serverMain.ts', import.meta.url).pathname], {
+  const profile = process.env.BENCH_SERVER_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL('./serverMain.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -65,6 +65,35 @@ describe.each(DRIVERS)('sync server on $name', ({ databaseUrl }) => {
     expect((await c.pull({ cursor: cursor! })).changes).toEqual([]);
   });
 
+  it('pull pages built by the database carry every value exactly as pushed (quotes, control characters, unicode, nesting, numbers)', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const data = {
+      id: 'odd',
+      quote: 'she said "hi" \\ back',
+      control: 'line\nbreak\ttab\u0001\u001f',
+      unicode: 'zoë ✓ 😀 \u2028\u2029',
+      nested: { deep: [1, [2, { three: null }]], empty: {}, none: [] },
+      numbers: [0, -1, 1.5, 1e21, 123456789012345],
+      flags: [true, false],
+    };
+    await c.push([op({ rowId: 'odd', patch: data })]);
+    const [change] = await c.pullAll();
+    expect(change).toEqual({ table: 'tasks', row: { ...data, _v: change!.row._v, _deleted: false } });
+  });
+
+  it('reports remaining as an upper bound that never undercounts what is left (rows changed twice)', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const created = await c.push(Array.from({ length: 6 }, (_, i) => op({ rowId: `r${i}` })));
+    // Changing r0..r2 again moves them to the end: 6 rows in 9 sequence numbers.
+    await c.push([0, 1, 2].map((i) => op({ rowId: `r${i}`, kind: 'update', patch: { title: 'again' }, base: { v: rowOf(created, `r${i}`)!._v } })));
+    const first = await c.pull({ limit: 2 });
+    expect(first.hasMore).toBe(true);
+    const left = (await c.pullAll()).length - 2;
+    expect(first.remaining).toBeGreaterThanOrEqual(left);
+    const last = await c.pull({ cursor: first.cursor, limit: 100 });
+    expect([last.hasMore, last.remaining, last.changes.length]).toEqual([false, 0, left]);
+  });
+
   it('sends deletions as tombstones', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const created = await c.push([op({ rowId: 'a' })]);
