@@ -3,7 +3,9 @@ import { opsByPointer } from './opsOfRows';
 import type { ConflictPolicy } from '../core/conflict/types';
 import { reconcileRow, type ReconcileMode } from './reconcileRow';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
-import { type LocalDb, rowsOf } from './db';
+import { entriesOfTable, type LocalDb, rowsOf } from './db';
+import { raiseServed, servedVersion } from './meta';
+import { stripMeta } from '../core/json/rowChecksum';
 
 /** Counts of what applying server rows did. */
 export interface ApplyStats {
@@ -17,7 +19,7 @@ export interface ApplyStats {
 
 /**
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
- * Must run inside a transaction that covers the table, `_outbox` and `_tombstones`.
+ * Must run inside a transaction that covers the table, `_outbox`, `_tombstones` and `_meta`.
  */
 export async function applyServerRows(
   db: LocalDb,
@@ -37,14 +39,35 @@ export async function applyServerRows(
     const seen = latest.get(row.id);
     if (!seen || seen._v < row._v) latest.set(row.id, row);
   }
-  const ids = [...latest.keys()];
-  const [locals, tombs] = await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]))]);
-  const ops = await opsByPointer(db._outbox, table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
+  let ids = [...latest.keys()];
+
   const putRows: LocalRow[] = [];
   const deleteRows: string[] = [];
   const putTombs: Tombstone[] = [];
   const deleteTombs: Array<[string, string]> = [];
   const putOps: OutboxEntry[] = [];
+  // Every local row of the table is older than every live row of this page, and none has an unsent op:
+  // reconcileRow would replace each one, so the page's live rows are written unread — a first download
+  // reads nothing. ("Older": no server version above `served` was ever written here.) Tombstones of the page
+  // still go through reconcileRow: one of a row never seen is not kept.
+  const served = await servedVersion(db, table);
+  const live = ids.filter((id) => !latest.get(id)!._deleted);
+  if (mode === 'pull' && live.every((id) => latest.get(id)!._v > served) && (await entriesOfTable(db._outbox, table).first()) === undefined) {
+    for (const id of live) {
+      const server = latest.get(id)!;
+      putRows.push({ ...stripMeta(server), id, _v: server._v } as LocalRow);
+    }
+    if (live.length && (await tombstones.where('table').equals(table).first()) !== undefined) {
+      const found = await tombstones.bulkGet(live.map((id) => [table, id] as [string, string]));
+      found.forEach((tomb, i) => tomb && deleteTombs.push([table, live[i]!]));
+    }
+    stats.applied += live.length;
+    ids = ids.filter((id) => latest.get(id)!._deleted);
+  }
+  const [locals, tombs] = ids.length
+    ? await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]))])
+    : [[], []];
+  const ops = await opsByPointer(db._outbox, table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
   ids.forEach((id, i) => {
     const result = reconcileRow(table, locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], { now, mode, ...(policy ? { policy } : {}) });
     if (result.row === undefined && result.tomb === undefined) {
@@ -67,6 +90,7 @@ export async function applyServerRows(
     putTombs.length ? tombstones.bulkPut(putTombs) : undefined,
     deleteTombs.length ? tombstones.bulkDelete(deleteTombs) : undefined,
     putOps.length ? db._outbox.bulkPut(putOps) : undefined,
+    raiseServed(db, table, latest.values(), served),
   ]);
   return stats;
 }

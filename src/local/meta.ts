@@ -9,6 +9,8 @@ export const META_KEYS = {
   fence: 'lock:fence',
   cursor: (table: string) => `cursor:${table}`,
   complete: (table: string) => `complete:${table}`,
+  /** The highest server version written into a table's rows (by pulls, acks and repairs). */
+  served: (table: string) => `served:${table}`,
   lease: (name: string) => `lease:${name}`,
 } as const;
 
@@ -34,4 +36,16 @@ export async function ensureDeviceId(db: LocalDb): Promise<string> {
     await db._meta.add({ key: META_KEYS.deviceId, value: id });
     return id;
   });
+}
+
+/** The highest server version written into a table's rows since its last reset (0: none). */
+export async function servedVersion(db: LocalDb, table: string): Promise<number> {
+  return (await getMeta<number>(db, META_KEYS.served(table))) ?? 0;
+}
+
+/** Raises a table's served version to the highest `_v` of `rows` (inside a transaction over `_meta`). */
+export async function raiseServed(db: LocalDb, table: string, rows: Iterable<{ _v?: number }>, served?: number): Promise<void> {
+  let highest = 0;
+  for (const row of rows) highest = Math.max(highest, row._v ?? 0);
+  if (highest > (served ?? (await servedVersion(db, table)))) await db._meta.put({ key: META_KEYS.served(table), value: highest });
 }

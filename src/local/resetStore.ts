@@ -26,7 +26,7 @@ export async function resetStore(db: LocalDb, tables: readonly string[]): Promis
   const tombstones = db._tombstones;
   const meta = db._meta;
   return db.transaction('rw', [outbox, tombstones, meta, ...tables.map((t) => db.table(t))], async () => {
-    await meta.bulkDelete([...tables.map(META_KEYS.cursor), ...tables.map(META_KEYS.complete)]);
+    await meta.bulkDelete([...tables.map(META_KEYS.cursor), ...tables.map(META_KEYS.complete), ...tables.map(META_KEYS.served)]);
     const ops = await outbox.toArray();
     const withOps = new Set(ops.map((op) => `${op.table}\u0000${op.rowId}`));
     let dropped = 0;

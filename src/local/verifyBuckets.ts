@@ -3,6 +3,7 @@ import { jsonEqual } from '../core/json/jsonEqual';
 import { rowChecksum } from '../core/json/rowChecksum';
 import type { WireRow } from '../protocol/schemas';
 import { entriesOfTable, type LocalDb, rowsOf } from './db';
+import { raiseServed } from './meta';
 import type { LocalRow } from './types';
 
 /** A table's local bucket hashes, over the rows without unsent ops; `busy`: buckets holding rows with ops. */
@@ -60,7 +61,7 @@ export async function repairBucket(
   const before = new Map((await inBucket()).map((row) => [row.id, row]));
   const localSums = new Map(await Promise.all([...before.values()].map(async (row) => [row.id, await rowChecksum(row)] as const)));
   const serverSums = new Map(await Promise.all(serverRows.map(async (row) => [row.id, await rowChecksum(row)] as const)));
-  return db.transaction('rw', [rowsTable, db._outbox], async () => {
+  return db.transaction('rw', [rowsTable, db._outbox, db._meta], async () => {
     const busyIds = await idsWithOps(db, table);
     const locals = await inBucket();
     const byId = new Map(locals.map((row) => [row.id, row]));
@@ -82,6 +83,7 @@ export async function repairBucket(
       repair.removed.push(local.id);
     }
     if (puts.length) await rowsTable.bulkPut(puts);
+    await raiseServed(db, table, puts);
     if (repair.removed.length) await rowsTable.bulkDelete(repair.removed);
     return repair;
   });

@@ -66,6 +66,39 @@ describe('applying pulled rows', () => {
     expect(await store.db.table('_tombstones').get(['tasks', 'a'])).toMatchObject({ _v: 3 });
   });
 
+  it('a page written unread (nothing local is as new) still drops the tombstone of a row it brings back', async () => {
+    const store = await openTestStore();
+    await store.applyRemote('tasks', [serverRow('a', 1), serverRow('b', 2)], 'c2.e1.2');
+    await store.applyRemote('tasks', [serverRow('a', 3, {}, true)], 'c2.e1.3');
+    expect(await store.db.table('_tombstones').get(['tasks', 'a'])).toMatchObject({ _v: 3 });
+    expect(await store.applyRemote('tasks', [serverRow('a', 4, { title: 'back' }), serverRow('c', 5)], 'c2.e1.5')).toEqual({
+      applied: 2,
+      skipped: 0,
+      rebased: 0,
+    });
+    expect(await store.db.table('tasks').get('a')).toMatchObject({ title: 'back', _v: 4 });
+    expect(await store.db.table('_tombstones').get(['tasks', 'a'])).toBeUndefined();
+    expect((await store.db.table('tasks').toArray()).map((r) => [r.id, r._v])).toEqual([
+      ['a', 4],
+      ['b', 2],
+      ['c', 5],
+    ]);
+  });
+
+  it('a page with a row older than one an ack already wrote leaves the newer row (nothing is written unread then)', async () => {
+    const store = await openTestStore();
+    await store.put('tasks', task('a', { title: 'mine' }));
+    const [create] = await store.outbox.list();
+    await store.outbox.markInflight([create!.opId], 0);
+    await store.outbox.ack([{ opId: create!.opId }], [change(serverRow('a', 9, { title: 'mine' }))], 0);
+    expect(await store.applyRemote('tasks', [serverRow('a', 7, { title: 'older' }), serverRow('b', 8)], 'c2.e1.8')).toEqual({
+      applied: 1,
+      skipped: 1,
+      rebased: 0,
+    });
+    expect(await store.db.table('tasks').get('a')).toMatchObject({ title: 'mine', _v: 9 });
+  });
+
   it('acknowledges ops with the rows the server answered, confirming deletes', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('a'));
