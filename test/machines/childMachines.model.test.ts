@@ -20,7 +20,7 @@ function childOf(root: AnyActorRef): AnyActorRef {
 }
 
 describe('tableSyncMachine, model-based', () => {
-  it('pages fetch → apply → more? against the real machine, never applying a half page', async () => {
+  it('pages fetch → apply (the next page fetched meanwhile) → more? against the real machine, never applying a half page', async () => {
     const input = { table: 'tasks', cursor: null, initial: false };
     let received: ReturnType<typeof parentOf>['received'] = [];
     const report = await runModel({
@@ -33,16 +33,28 @@ describe('tableSyncMachine, model-based', () => {
         { type: 'xstate.done.actor.fetchPage', output: { rows: [1, 2], cursor: 'c1.2', hasMore: true, remaining: 1, bytes: 50 } },
         { type: 'xstate.done.actor.fetchPage', output: { rows: [3], cursor: 'c1.3', hasMore: false, remaining: 0, bytes: 10 } },
         { type: 'xstate.error.actor.fetchPage', error: network },
+        { type: 'xstate.done.actor.prefetchPage', output: { rows: [3], cursor: 'c1.3', hasMore: false, remaining: 0, bytes: 10 } },
+        { type: 'xstate.done.actor.prefetchPage', output: { rows: [4, 5], cursor: 'c1.5', hasMore: true, remaining: 2, bytes: 20 } },
+        { type: 'xstate.error.actor.prefetchPage', error: network },
         { type: 'xstate.done.actor.applyPage', output: { at: 1000 } },
         { type: 'xstate.error.actor.applyPage', error: bug },
       ],
       project: (s) => {
         const c = s.context as TableSyncContext;
-        return { page: c.page?.cursor ?? null, cursor: c.cursor, started: c.processed > 0, error: c.error?.code ?? null };
+        return {
+          page: c.page?.cursor ?? null,
+          next: c.next?.cursor ?? null,
+          cursor: c.cursor,
+          started: c.processed > 0,
+          error: c.error?.code ?? null,
+          prefetchError: c.prefetchError !== null,
+        };
       },
       start: (fakes, clock, inspect) => {
         const parent = parentOf(
-          tableSyncMachine.provide({ actors: { fetchPage: fakes.promise('fetchPage'), applyPage: fakes.promise('applyPage') } as never }),
+          tableSyncMachine.provide({
+            actors: { fetchPage: fakes.promise('fetchPage'), prefetchPage: fakes.promise('prefetchPage'), applyPage: fakes.promise('applyPage') } as never,
+          }),
           input,
         );
         received = parent.received;
@@ -54,11 +66,14 @@ describe('tableSyncMachine, model-based', () => {
         const before = previous.context as TableSyncContext;
         const last = received.filter((e) => !e.type.startsWith('xstate.')).at(-1);
         expect(fakes.active('fetchPage')).toBe(snapshot.matches('fetching') ? 1 : 0);
-        expect(fakes.active('applyPage')).toBe(snapshot.matches('applying') ? 1 : 0);
+        expect(fakes.active('applyPage')).toBe(snapshot.matches({ applying: { apply: 'writing' } }) ? 1 : 0);
+        // The next page is fetched only while one is being applied, and only when the server said there is more.
+        expect(fakes.active('prefetchPage')).toBe(snapshot.matches({ applying: { prefetch: 'fetching' } }) ? 1 : 0);
+        if (snapshot.matches({ applying: { prefetch: 'fetching' } })) expect(c.page?.hasMore).toBe(true);
         if (snapshot.matches('applying')) expect(c.page).not.toBeNull();
         // The cursor moves only when a page was applied whole, and with the page's own cursor.
         if (c.cursor !== before.cursor) {
-          expect(previous.matches('applying')).toBe(true);
+          expect(previous.matches({ applying: { apply: 'writing' } })).toBe(true);
           expect(c.cursor).toBe(before.page?.cursor);
           expect(c.processed).toBe(before.processed + (before.page?.rows.length ?? 0));
         }
