@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { bucketOf, MAX_BUCKETS } from '../../core/checksum/bucketHashes';
-import { rowChecksum } from '../../core/json/rowChecksum';
 import { rowBucketHashSql } from './bucketSql';
 import { stableStringify } from '../../core/json/stableStringify';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import { HttpError } from '../http/httpError';
 import type { Storage } from '../storage/types';
 import { orgSequence } from './headSeq';
+import { rowChecksumSync } from './rowChecksumSync';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
 
@@ -146,24 +146,22 @@ export async function pushOps(
       return byOpId.get(op.opId)!;
     });
     if (changed.size > 0) {
-      const changedRows = await Promise.all(
-        [...changed].map(async (key) => {
-          const row = rows.get(key)!;
-          return {
-            tbl: row.tbl,
-            id: row.id,
-            b: bucketOf(row.id, MAX_BUCKETS),
-            data: row.data,
-            v: row.v,
-            fv: row.stamps,
-            deleted: row.deleted,
-            checksum: row.deleted ? '' : await rowChecksum(row.data),
-            last_at: row.at,
-            last_device: row.device,
-            last_role: row.role,
-          };
-        }),
-      );
+      const changedRows = [...changed].map((key) => {
+        const row = rows.get(key)!;
+        return {
+          tbl: row.tbl,
+          id: row.id,
+          b: bucketOf(row.id, MAX_BUCKETS),
+          data: row.data,
+          v: row.v,
+          fv: row.stamps,
+          deleted: row.deleted,
+          checksum: row.deleted ? '' : rowChecksumSync(row.data),
+          last_at: row.at,
+          last_device: row.device,
+          last_role: row.role,
+        };
+      });
       // One statement: the rows' upsert, and their buckets' hashes moved by the old shares out and the new
       // ones in (data-modifying CTEs all see the rows as they were before it).
       await tx.query(

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { jsonEqual } from '../../../src/core/json/jsonEqual';
 import { rowChecksum, stripMeta } from '../../../src/core/json/rowChecksum';
 import { stableStringify } from '../../../src/core/json/stableStringify';
+import { rowChecksumSync } from '../../../src/server/sync/rowChecksumSync';
 
 function shuffleKeys(value: unknown, seed: number): unknown {
   if (Array.isArray(value)) return value.map((v, i) => shuffleKeys(v, seed + i));
@@ -60,5 +61,14 @@ describe('row checksums', () => {
     expect(a).toBe(b);
     expect(a).not.toBe(c);
     expect(stripMeta({ id: 1, _v: 2 })).toEqual({ id: 1 });
+  });
+
+  it("the server's synchronous checksum equals the client's for any row (verification compares the two)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), async (row) => {
+        expect(rowChecksumSync(row)).toBe(await rowChecksum(row));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
