@@ -52,7 +52,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
   const { store, transport } = deps;
   const maxOps = deps.maxOps ?? 500;
 
-  async function send(batch: OutboxEntry[], token: number, signal: AbortSignal): Promise<{ pushed: number; bytes: number }> {
+  async function send(batch: OutboxEntry[], token: number, signal: AbortSignal): Promise<{ pushed: number; bytes: number; allApplied: boolean }> {
     let response: PushResponse;
     let bytes: number;
     try {
@@ -63,11 +63,12 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       ));
     } catch (error) {
       await handleFailure(error, batch, token);
-      if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0 };
+      if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0, allApplied: false };
       throw error;
     }
     await fileResults(response, batch, token);
-    return { pushed: response.results.length, bytes };
+    const allApplied = response.results.length === batch.length && response.results.every((r) => r.status === 'applied');
+    return { pushed: response.results.length, bytes, allApplied };
   }
 
   async function deadLetter(opIds: readonly string[], reason: string, code: string, token: number, final: boolean): Promise<void> {
@@ -123,13 +124,19 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     const token = input.lockToken;
     // A cycle pushes what was waiting when it began; writes made meanwhile go in the next cycle, after a pull.
     const bound = input.bound ?? (await store.outbox.lastSeq());
-    const batch = await store.outbox.claimBatch(token, { maxOps, maxSeq: bound });
+    const { batch, outlook } = await store.outbox.claim(token, { maxOps, maxSeq: bound });
     let pushed = 0;
     let bytes = 0;
+    // The outlook counted from the claim holds when every op of the batch was applied (acknowledged, gone);
+    // anything else (backoff, dead letters, conflicts, a split) reads the queue again.
+    let settled = true;
     if (batch.length > 0) {
       try {
-        ({ pushed, bytes } = await send(batch, token, signal));
+        let allApplied: boolean;
+        ({ pushed, bytes, allApplied } = await send(batch, token, signal));
+        settled = allApplied;
       } catch (error) {
+        settled = false;
         if (!(isChartsyncError(error, 'REJECTED') && error.context.split)) throw error;
         // The batch went back to pending; claim and send its ops one by one.
         for (let i = 0; i < batch.length; i++) {
@@ -141,7 +148,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
         }
       }
     }
-    const [remaining, nextRetryAt] = await Promise.all([store.outbox.countReady(undefined, bound), store.outbox.nextRetryAt()]);
+    const { ready: remaining, nextRetryAt } = settled ? outlook : await store.outbox.outlook(bound);
     return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt };
   });
 }

@@ -9,9 +9,9 @@ import { ensureDeviceId, getMeta, META_KEYS, setMeta } from './meta';
 import { ackOps, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
-import { claimBatch } from './outbox/claimBatch';
+import { type Claim, claimBatch, claimNext } from './outbox/claimBatch';
 import { markInflight } from './outbox/markInflight';
-import { countReady, nextRetryAt, peekBatch, type BatchLimits } from './outbox/peekBatch';
+import { countReady, nextRetryAt, peekBatch, pushOutlook, type BatchLimits, type PushOutlook } from './outbox/peekBatch';
 import { resetInflight, type ResetInflightOptions } from './outbox/resetInflight';
 import { resetStore, type ResetStats } from './resetStore';
 import type { TableSchemas } from './schema';
@@ -62,6 +62,10 @@ export interface LocalStore {
     peekBatch(limits?: BatchLimits): Promise<OutboxEntry[]>;
     /** Reads the next batch and marks it in flight in one transaction (what a push must send). */
     claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
+    /** claimBatch, with what is left to push once the batch is acknowledged (from the same read). */
+    claim(lockToken: number, limits?: BatchLimits): Promise<Claim>;
+    /** countReady and nextRetryAt from one read. */
+    outlook(maxSeq?: number): Promise<PushOutlook>;
     countReady(now?: number, maxSeq?: number): Promise<number>;
     /** When the earliest op in retry backoff becomes sendable (ms since epoch, possibly past), or null. */
     nextRetryAt(): Promise<number | null>;
@@ -143,6 +147,8 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
     outbox: {
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
+      claim: (token, limits) => claimNext(db, token, { now: now(), ...limits }),
+      outlook: (maxSeq) => pushOutlook(db, now(), maxSeq),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
       lastSeq: async () => (await db._outbox.orderBy('seq').last())?.seq ?? 0,
       count: () => db._outbox.count(),

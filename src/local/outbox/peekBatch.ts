@@ -23,22 +23,27 @@ export interface BatchLimits {
  * its own.
  */
 export async function peekBatch(db: LocalDb, limits: BatchLimits = {}): Promise<OutboxEntry[]> {
+  // One read of the whole queue in key (seq) order: IndexedDB answers that fastest; ordering by priority
+  // in memory beats walking a compound index one cursor step at a time.
+  return selectBatch(await db._outbox.toArray(), limits);
+}
+
+/** The batch peekBatch would choose from `queue` (the whole outbox, in seq order). */
+export function selectBatch(queue: readonly OutboxEntry[], limits: BatchLimits = {}): OutboxEntry[] {
   const maxOps = limits.maxOps ?? 500;
   const maxBytes = limits.maxBytes ?? 1024 * 1024;
   const maxSeq = limits.maxSeq ?? Number.POSITIVE_INFINITY;
   const now = limits.now ?? Date.now();
   const rowKey = (op: OutboxEntry) => `${op.table}\u0000${op.rowId}`;
-  // One read of the whole queue in key (seq) order: IndexedDB answers that fastest; ordering by priority
-  // in memory beats walking a compound index one cursor step at a time.
-  const all = await db._outbox.toArray();
   const blocked = new Set<string>();
   const pending: OutboxEntry[] = [];
-  for (const op of all) {
+  for (const op of queue) {
     if (op.state === 'inflight') blocked.add(rowKey(op));
     else pending.push(op);
   }
   const batch: OutboxEntry[] = [];
   let bytes = 0;
+  const unbounded = maxBytes === Number.POSITIVE_INFINITY;
   for (const op of orderForPush(pending)) {
     if (batch.length >= maxOps) break;
     const key = rowKey(op);
@@ -52,7 +57,7 @@ export async function peekBatch(db: LocalDb, limits: BatchLimits = {}): Promise<
       blocked.add(key);
       continue;
     }
-    const size = JSON.stringify(op).length;
+    const size = unbounded ? 0 : JSON.stringify(op).length;
     if (bytes > 0 && bytes + size > maxBytes) break;
     bytes += size;
     batch.push(op);
@@ -60,13 +65,33 @@ export async function peekBatch(db: LocalDb, limits: BatchLimits = {}): Promise<
   return batch;
 }
 
+/** What is left to push once a batch is acknowledged: how many ops are then ready, and the earliest retry. */
+export interface PushOutlook {
+  ready: number;
+  nextRetryAt: number | null;
+}
+
+/** The outlook of `queue` (countReady and nextRetryAt of one read). */
+export function outlookOf(queue: readonly OutboxEntry[], now: number, maxSeq?: number): PushOutlook {
+  const ready = selectBatch(queue, {
+    now,
+    maxOps: Number.MAX_SAFE_INTEGER,
+    maxBytes: Number.POSITIVE_INFINITY,
+    ...(maxSeq !== undefined ? { maxSeq } : {}),
+  }).length;
+  let nextRetryAt: number | null = null;
+  for (const op of queue) {
+    if (op.state === 'pending' && op.nextAttemptAt > 0 && (nextRetryAt === null || op.nextAttemptAt < nextRetryAt)) nextRetryAt = op.nextAttemptAt;
+  }
+  return { ready, nextRetryAt };
+}
+
 /**
  * How many ops could be pushed now: what peekBatch would return without size limits (pending, out of
  * backoff, not behind an earlier op of their row that is in flight or in backoff).
  */
 export async function countReady(db: LocalDb, now: number = Date.now(), maxSeq?: number): Promise<number> {
-  return (await peekBatch(db, { now, maxOps: Number.MAX_SAFE_INTEGER, maxBytes: Number.POSITIVE_INFINITY, ...(maxSeq !== undefined ? { maxSeq } : {}) }))
-    .length;
+  return outlookOf(await db._outbox.toArray(), now, maxSeq).ready;
 }
 
 /**
@@ -75,9 +100,10 @@ export async function countReady(db: LocalDb, now: number = Date.now(), maxSeq?:
  */
 export async function nextRetryAt(db: LocalDb): Promise<number | null> {
   // One read in key order, as peekBatch does: walking the state index costs fake-indexeddb a search per step.
-  let earliest: number | null = null;
-  for (const op of await db._outbox.toArray()) {
-    if (op.state === 'pending' && op.nextAttemptAt > 0 && (earliest === null || op.nextAttemptAt < earliest)) earliest = op.nextAttemptAt;
-  }
-  return earliest;
+  return outlookOf(await db._outbox.toArray(), Date.now()).nextRetryAt;
+}
+
+/** countReady and nextRetryAt from one read of the queue. */
+export async function pushOutlook(db: LocalDb, now: number = Date.now(), maxSeq?: number): Promise<PushOutlook> {
+  return outlookOf(await db._outbox.toArray(), now, maxSeq);
 }

@@ -115,6 +115,35 @@ describe('the outbox queue', () => {
     expect(await store.outbox.countReady(now)).toBe(2);
   });
 
+  it('a claim tells what is left to push once its batch is acknowledged, as a fresh read of the queue would', async () => {
+    const store = await openTestStore();
+    await store.bulkPut('tasks', [task('a'), task('b'), task('c'), task('d')]);
+    await sent(store);
+    // a: two ops (the second waits behind the first), b: in retry backoff, c and d: one op each.
+    await store.update('tasks', 'a', { title: 'a1' });
+    const [first] = await store.outbox.list();
+    await store.outbox.markInflight([first!.opId], 0);
+    await store.update('tasks', 'a', { title: 'a2' });
+    await store.outbox.resetInflight(0);
+    await store.update('tasks', 'b', { title: 'b1' });
+    const b = (await store.outbox.list()).find((o) => o.rowId === 'b')!;
+    await store.outbox.markInflight([b.opId], 0);
+    await store.outbox.fail([b.opId], { final: false, reason: '503', code: '503' }, 0, { now: Date.now(), random: () => 0.5 });
+    await store.update('tasks', 'c', { title: 'c1' });
+    await store.update('tasks', 'd', { title: 'd1' });
+    const bound = await store.outbox.lastSeq();
+    const { batch, outlook } = await store.outbox.claim(0, { maxOps: 2, maxSeq: bound });
+    expect(batch).toHaveLength(2);
+    await store.outbox.ack(
+      batch.map((o) => ({ opId: o.opId })),
+      batch.map((o) => ({ table: o.table, row: { ...task(o.rowId), ...(o.patch ?? {}), id: o.rowId, _v: 2, _deleted: false } })),
+      0,
+    );
+    const fresh = await store.outbox.outlook(bound);
+    expect(outlook).toEqual(fresh);
+    expect(fresh.nextRetryAt).not.toBeNull();
+  });
+
   it('stops a batch at the byte limit but always sends at least one op', async () => {
     const store = await openTestStore();
     await store.bulkPut('tasks', [task('a', { description: 'x'.repeat(3000) }), task('b'), task('c')]);
