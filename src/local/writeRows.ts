@@ -88,10 +88,12 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const ids = [...new Set(prepared.map((p) => p.id))];
     const found = await rowsTable.bulkGet(ids);
     const rows = new Map(ids.map((id, i) => [id, found[i]]));
-    // Tombstones exist only for rows that are gone: look them up for those alone.
+    // Tombstones exist only for rows that are gone: look them up for those alone (none when the table has none).
     const missing = ids.filter((id) => rows.get(id) === undefined);
-    const foundTombs = missing.length ? await tombstones.bulkGet(missing.map((id) => [table, id] as [string, string])) : [];
+    const anyTombs = missing.length > 0 && (await tombstones.where('table').equals(table).first()) !== undefined;
+    const foundTombs = anyTombs ? await tombstones.bulkGet(missing.map((id) => [table, id] as [string, string])) : [];
     const tombs = new Map<string, Tombstone | undefined>(missing.map((id, i) => [id, foundTombs[i]]));
+    const storedTombs = new Set(missing.filter((id) => tombs.get(id) !== undefined));
     // Each row's newest op, through its `_op` pointer: key reads, no index scan on the hot path.
     const newest = new Map<string, OutboxEntry>();
     const pointers = ids.map((id) => [id, rows.get(id)?._op ?? tombs.get(id)?._op] as const).filter((p): p is readonly [string, number] => p[1] !== undefined);
@@ -209,7 +211,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     for (const id of dirtyTombs) {
       const tomb = tombs.get(id);
       if (tomb) putTombs.push(withPointer(tomb, id));
-      else deleteTombs.push([table, id]);
+      else if (storedTombs.has(id)) deleteTombs.push([table, id]);
     }
     if (putRows.length) await rowsTable.bulkPut(putRows);
     if (deleteRows.length) await rowsTable.bulkDelete(deleteRows);

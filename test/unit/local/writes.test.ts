@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isChartsyncError } from '../../../src/core/errors';
+import { stableStringify } from '../../../src/core/json/stableStringify';
+import { appData } from '../../../src/local/validateInput';
+import { findJsonProblem } from '../../../src/protocol/jsonSafety';
 import { freshIndexedDb, openTestStore, task } from './helpers';
 
 describe('local writes', () => {
@@ -117,6 +121,44 @@ describe('local writes', () => {
     expect((error as Error).message).toMatch(message);
     expect(await store.db.table('tasks').toArray()).toEqual(before.rows);
     expect(await store.outbox.list()).toEqual(before.ops);
+  });
+
+  it('one walk refuses exactly what the wire check and the canonical JSON refused, naming the same place', () => {
+    const cyclic: Record<string, unknown> = { id: 'c' };
+    cyclic.self = { back: cyclic };
+    const odd = fc.oneof(
+      fc.jsonValue(),
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, 10n, () => 1, Symbol('s'), new Date(0), cyclic),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('a\u0000b', '\ud800', JSON.parse('{"__proto__": 1}'), { ['k\udc00']: 1 }, JSON.parse('['.repeat(70) + ']'.repeat(70))),
+    );
+    const row = fc.dictionary(fc.string().filter((k) => !k.startsWith('_') && !['constructor', 'toString', 'valueOf', 'hasOwnProperty'].includes(k)), fc.oneof(odd, fc.array(odd), fc.dictionary(fc.string(), odd)));
+    fc.assert(
+      fc.property(row, (value) => {
+        const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+        let oldProblem: string | null = findJsonProblem(data, { maxDepth: 64 })?.path ?? null;
+        if (oldProblem === null) {
+          try {
+            stableStringify(data);
+          } catch (error) {
+            oldProblem = (error as Error).message;
+          }
+        }
+        let error: unknown = null;
+        try {
+          appData('tasks', data, 'row');
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error === null).toBe(oldProblem === null);
+        if (error !== null) expect(isChartsyncError(error, 'INVALID_ROW')).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    expect(() => appData('tasks', cyclic, 'row')).toThrow(/row\.self\.back(\.self)? refers back to itself/);
+    expect(() => appData('tasks', { id: 'b', n: 10n }, 'row')).toThrow(/row\.n is a bigint/);
+    expect(() => appData('tasks', { id: 'k', nested: { ['k\udc00']: 1 } }, 'row')).toThrow(/nested: a key contains an unpaired/);
+    expect(appData('tasks', { id: 'd', at: new Date(0) }, 'row').at).toEqual(new Date(0));
   });
 
   it('rolls back a bulk write whole when one of its changes fails', async () => {
