@@ -144,6 +144,15 @@ export interface PushBatchOutput {
   bound?: number;
   /** When the earliest op in retry backoff becomes sendable (ms since epoch, possibly past), or null. */
   nextRetryAt?: number | null;
+  /** The tables' cursors after the batch (a push answer that covers every change since a cursor moves it). */
+  cursors?: Readonly<Record<string, string | null>>;
+}
+
+/** The chart's cursors with those a push batch reported (absent and null ones leave the chart's as they are). */
+function mergeCursors(current: Record<string, string | null>, reported: Readonly<Record<string, string | null>> | undefined): Record<string, string | null> {
+  if (!reported) return current;
+  const moved = Object.entries(reported).filter(([table, cursor]) => cursor !== null && cursor !== current[table]);
+  return moved.length ? { ...current, ...Object.fromEntries(moved) } : current;
 }
 
 /** Events the root chart accepts. */
@@ -488,6 +497,7 @@ export const syncMachine = setup({
                     },
                     pushRemaining: event.output.remaining,
                     nextRetryAt: event.output.nextRetryAt ?? null,
+                    cursors: mergeCursors(context.cursors, event.output.cursors),
                   })),
                 },
                 onError: failureTransitions,

@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { PushBatchInput, PushBatchOutput } from '../../machines/syncMachine';
 import { ChartsyncError, isChartsyncError } from '../core/errors';
 import type { LocalStore } from '../local/openLocalStore';
+import { coveredRange, type CursorAdvance } from '../local/outbox/ackOps';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { PushResponse, WireChange, WireOp } from '../protocol/schemas';
 import { furthestCursor } from '../protocol/cursor';
@@ -66,8 +67,8 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0, allApplied: false };
       throw error;
     }
-    await fileResults(response, batch, token);
     const allApplied = response.results.length === batch.length && response.results.every((r) => r.status === 'applied');
+    await fileResults(response, batch, token, allApplied ? coveredRange(response.cursor, response.rows) : null);
     return { pushed: response.results.length, bytes, allApplied };
   }
 
@@ -100,7 +101,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     await store.outbox.resetInflight(token, { opIds: ids }).catch(() => undefined);
   }
 
-  async function fileResults(response: PushResponse, batch: readonly OutboxEntry[], token: number): Promise<void> {
+  async function fileResults(response: PushResponse, batch: readonly OutboxEntry[], token: number, advance: CursorAdvance | null): Promise<void> {
     const byOpId = new Map(batch.map((op) => [op.opId, op]));
     const rowOf = new Map<string, WireChange>(response.rows.map((change) => [`${change.table}\u0000${change.row.id}`, change]));
     const acks: Array<{ opId: string; seq?: number }> = [];
@@ -112,7 +113,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       if (result.status === 'applied' || (result.status === 'conflict' && !row)) acks.push({ opId: op.opId, ...(op.seq !== undefined ? { seq: op.seq } : {}) });
       else if (result.status === 'conflict') conflicts.push({ opId: op.opId, row: row! });
     }
-    await store.outbox.ack(acks, response.rows, token);
+    await store.outbox.ack(acks, response.rows, token, advance);
     if (conflicts.length) deps.onConflicts?.(await store.conflicts.record(conflicts, token));
     for (const rejected of response.results.filter((r) => r.status === 'rejected' && byOpId.has(r.opId))) {
       await deadLetter([rejected.opId], rejected.reason ?? 'rejected by the server', (rejected.reason ?? 'REJECTED').split(':')[0]!, token, true);
@@ -149,6 +150,8 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       }
     }
     const { ready: remaining, nextRetryAt } = settled ? outlook : await store.outbox.outlook(bound);
-    return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt };
+    // An answer that covered every change since a table's cursor moved that cursor (see CursorAdvance).
+    const cursors = pushed > 0 ? await store.meta.cursors() : {};
+    return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt, cursors };
   });
 }

@@ -6,7 +6,7 @@ import type { ApplyStats } from './applyServerRows';
 import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
 import { listConflicts, recordConflicts, removeConflict } from './conflicts';
 import { ensureDeviceId, getMeta, META_KEYS, setMeta } from './meta';
-import { ackOps, type OpAck } from './outbox/ackOps';
+import { ackOps, type CursorAdvance, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
 import { type Claim, claimBatch, claimNext } from './outbox/claimBatch';
@@ -75,7 +75,7 @@ export interface LocalStore {
     list(): Promise<OutboxEntry[]>;
     markInflight(opIds: readonly string[], lockToken: number): Promise<void>;
     /** Acknowledges ops and merges the rows the server answered with; fenced by `lockToken`. */
-    ack(acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number): Promise<number>;
+    ack(acks: readonly OpAck[], rows: readonly WireChange[], lockToken: number, advance?: CursorAdvance | null): Promise<number>;
     fail(opIds: readonly string[], failure: OpFailure, lockToken: number, options?: FailOptions): Promise<DeadLetter[]>;
     resetInflight(lockToken: number, options?: ResetInflightOptions): Promise<number>;
   };
@@ -154,7 +154,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
       count: () => db._outbox.count(),
       list: () => db._outbox.orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
-      ack: (acks, rows, token) => ackOps(db, tables, acks, rows, token, now(), options.conflicts),
+      ack: (acks, rows, token, advance) => ackOps(db, tables, acks, rows, token, now(), options.conflicts, advance ?? null),
       fail: (opIds, failure, token, opts) => failOps(db, opIds, failure, token, { now: now(), ...options.retry, ...opts }),
       nextRetryAt: () => nextRetryAt(db),
       resetInflight: (token, opts) => resetInflight(db, token, opts),

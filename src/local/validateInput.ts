@@ -85,7 +85,9 @@ function storableProblem(value: unknown, path: PathPart[], depth: number, seen: 
     case 'boolean':
       return null;
     case 'number':
-      return Number.isFinite(value) ? null : { at: pathText(path, false), message: `is ${value}, which JSON cannot represent: store a finite number or null.`, safety: false };
+      return Number.isFinite(value)
+        ? null
+        : { at: pathText(path, false), message: `is ${value}, which JSON cannot represent: store a finite number or null.`, safety: false };
     case 'object':
       break;
     default:

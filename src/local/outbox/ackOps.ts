@@ -1,7 +1,9 @@
 import type { ConflictPolicies } from '../../core/conflict/types';
 import type { WireChange, WireRow } from '../../protocol/schemas';
+import { decodeCursor, encodeCursor } from '../../protocol/cursor';
 import { applyServerRows } from '../applyServerRows';
 import { assertFence } from '../fence';
+import { META_KEYS } from '../meta';
 import type { OutboxEntry } from '../types';
 import type { LocalDb } from '../db';
 
@@ -13,11 +15,38 @@ export interface OpAck {
 }
 
 /**
+ * What a push answer proves about the server's changes: its `rows` hold every change after `from` up to
+ * `to` (each sequence number in between is the version of one of them). A table whose cursor is within
+ * that range has then seen everything up to `to` once the rows are merged: its cursor moves there, and the
+ * next pull does not bring our own rows back.
+ */
+export interface CursorAdvance {
+  epoch: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * The advance a push answer allows (null: none): `to` is the answer's cursor, and `from` the highest
+ * sequence below it that is not the version of a row in the answer.
+ */
+export function coveredRange(cursor: string, rows: readonly WireChange[]): CursorAdvance | null {
+  const head = decodeCursor(cursor);
+  if (!head) return null;
+  const versions = new Set(rows.map((change) => change.row._v));
+  let from = head.seq;
+  while (from > 0 && versions.has(from)) from -= 1;
+  return from < head.seq ? { epoch: head.epoch, from, to: head.seq } : null;
+}
+
+/**
  * Removes acknowledged ops from the outbox and merges the rows the server answered with (each as it is
  * now) into the local store, in ONE transaction under the sync lock's fencing token (STALE_LOCK once
  * another tab has taken the lock: a result that arrives late must not touch ops the new holder may have
  * sent again). Where a row has no other unsent op it becomes the server's version — even at the version
  * it already had, since the answer is the outcome of our own op; otherwise later ops are rebased over it.
+ * With `advance` (given only when every op of the push was applied), and only when every ack found its op
+ * so that every row of the answer was merged, the cursors it covers move to its end (see CursorAdvance).
  */
 export async function ackOps(
   db: LocalDb,
@@ -27,6 +56,7 @@ export async function ackOps(
   lockToken: number,
   now: number = Date.now(),
   policies: ConflictPolicies = {},
+  advance: CursorAdvance | null = null,
 ): Promise<number> {
   if (acks.length === 0) return 0;
   const outbox = db._outbox;
@@ -49,6 +79,15 @@ export async function ackOps(
       rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
     }
     for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack', policies[table]);
+    const mergedAll = entries.length === acks.length && rows.every(({ table, row }) => acked.has(`${table}\u0000${row.id}`) && tables.includes(table));
+    if (advance && mergedAll) {
+      const cursors = await db._meta.bulkGet(tables.map(META_KEYS.cursor));
+      const moved = tables.filter((_, i) => {
+        const position = decodeCursor(cursors[i]?.value as string | undefined);
+        return position !== null && position.epoch === advance.epoch && position.seq >= advance.from && position.seq < advance.to;
+      });
+      if (moved.length) await db._meta.bulkPut(moved.map((table) => ({ key: META_KEYS.cursor(table), value: encodeCursor(advance.epoch, advance.to) })));
+    }
     return entries.length;
   });
 }

@@ -123,29 +123,38 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     expect((await res.json()).error.code).toBe('NOT_FOUND');
   });
 
-  it('accepts gzip request bodies and compresses responses when asked', async () => {
+  it('accepts gzip request bodies and compresses responses of 16 KiB or more when asked (smaller ones cost more than they save)', async () => {
     const c = await clientFor(server, { org: freshOrg() });
-    const ops = Array.from({ length: 40 }, (_, i) => op({ rowId: `g${i}`, patch: { id: `g${i}`, title: 'compressible '.repeat(10) } }));
+    const ops = Array.from({ length: 50 }, (_, i) => op({ rowId: `g${i}`, patch: { id: `g${i}`, title: 'compressible '.repeat(30) } }));
     const res = await c.fetch('/sync/push', {
       method: 'POST',
       body: gzipSync(JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops })),
       headers: { 'content-encoding': 'gzip' },
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).results).toHaveLength(40);
+    expect((await res.json()).results).toHaveLength(50);
     // Raw HTTP, so nothing decompresses behind our back.
-    const raw = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
-      const req = httpRequest(`${server.url}/sync/pull`, { headers: { authorization: `Bearer ${c.token}`, 'accept-encoding': 'gzip' } }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+    const rawPull = (query: string) =>
+      new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest(
+          `${server.url}/sync/pull${query}`,
+          { headers: { authorization: `Bearer ${c.token}`, 'accept-encoding': 'gzip' } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
+    const raw = await rawPull('');
     expect(raw.encoding).toBe('gzip');
     const pulled = JSON.parse(gunzipSync(raw.body).toString());
-    expect(pulled.changes, JSON.stringify(pulled).slice(0, 300)).toHaveLength(40);
+    expect(pulled.changes, JSON.stringify(pulled).slice(0, 300)).toHaveLength(50);
+    const small = await rawPull('?limit=2');
+    expect(small.encoding).toBeUndefined();
+    expect(JSON.parse(small.body.toString()).changes).toHaveLength(2);
   });
 
   it("serves bucket checksums that match the client's own computation", async () => {
