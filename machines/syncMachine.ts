@@ -4,7 +4,7 @@ import { connectionMachine, type ConnectionParentEvent } from './connectionMachi
 import { sumProgress } from './progress';
 import { isAuthFailure, isResetFailure, isRetryableFailure, toFailure, type ErrorReason, type SyncFailure } from './failure';
 import { initialSyncMachine, type InitialSyncOutput, type InitialSyncParentEvent } from './initialSyncMachine';
-import { tableSyncMachine, type TableSyncParentEvent } from './tableSyncMachine';
+import { tableSyncMachine, type TablePage, type TableSyncParentEvent } from './tableSyncMachine';
 
 /** What made a sync happen. */
 export type SyncTrigger = 'start' | 'manual' | 'online' | 'focus' | 'interval' | 'write' | 'poke' | 'follower';
@@ -78,6 +78,8 @@ export interface SyncContext {
   isLeader: boolean;
   /** A sync was asked for while it could not run (or during a cycle): run one (more) when possible. */
   syncRequested: boolean;
+  /** The changes of the last poke that carried them, until a pull uses them (see PokedChanges). */
+  poked: PokedChanges | null;
   /** Tables that never completed a full download. */
   needsInitial: readonly string[];
   /** Per-table cursors, as last applied. */
@@ -118,6 +120,17 @@ export interface SyncContext {
   verifyRequested: boolean;
 }
 
+/**
+ * A commit's changes as a poke carried them: every change after cursor `from` up to cursor `to`, by table
+ * (rows opaque to the chart). A table whose cursor is exactly `from` applies them as its page instead of
+ * pulling; any other table pulls.
+ */
+export interface PokedChanges {
+  from: string;
+  to: string;
+  rows: Readonly<Record<string, ReadonlyArray<unknown>>>;
+}
+
 /** What the rehydrate actor restores after a start or a crash. */
 export interface RehydrateOutput {
   needsInitial: readonly string[];
@@ -148,6 +161,13 @@ export interface PushBatchOutput {
   cursors?: Readonly<Record<string, string | null>>;
 }
 
+/** The page a poke's changes give a table whose cursor is exactly where they start (null: it pulls). */
+function pokedPage(context: SyncContext, table: string): TablePage | null {
+  const poked = context.poked;
+  if (!poked || context.cursors[table] !== poked.from) return null;
+  return { rows: poked.rows[table] ?? [], cursor: poked.to, hasMore: false, bytes: 0 };
+}
+
 /** The chart's cursors with those a push batch reported (absent and null ones leave the chart's as they are). */
 function mergeCursors(current: Record<string, string | null>, reported: Readonly<Record<string, string | null>> | undefined): Record<string, string | null> {
   if (!reported) return current;
@@ -174,7 +194,7 @@ export type SyncEvent =
   | { type: 'ENV.OFFLINE' }
   /** From the live stream actor: connected; a poke arrived; the stream ended (its token expired); it failed. */
   | { type: 'LIVE.OPENED' }
-  | { type: 'LIVE.POKE' }
+  | { type: 'LIVE.POKE'; changes?: PokedChanges }
   | { type: 'LIVE.CLOSED' }
   | { type: 'LIVE.FAILED'; error: SyncFailure }
   | ConnectionParentEvent
@@ -312,7 +332,7 @@ export const syncMachine = setup({
         enqueue.spawnChild('tableSync', {
           id: tableChildId(table),
           systemId: tableChildId(table),
-          input: { table, cursor: context.cursors[table] ?? null, initial: false },
+          input: { table, cursor: context.cursors[table] ?? null, initial: false, page: pokedPage(context, table) },
         });
       }
     }),
@@ -335,6 +355,7 @@ export const syncMachine = setup({
     online: input.online ?? true,
     isLeader: input.isLeader ?? true,
     syncRequested: false,
+    poked: null,
     needsInitial: [],
     cursors: {},
     lockToken: null,
@@ -545,6 +566,8 @@ export const syncMachine = setup({
               entry: [
                 assign({ pullsPending: ({ context }) => context.tables, tableProgress: {}, progress: { phase: 'pull', processed: 0, total: null } }),
                 'spawnTableChildren',
+                // A poke's changes are used by the pull that follows it, or not at all.
+                assign({ poked: null }),
               ],
               exit: ['stopTableChildren', assign({ pullsPending: [] })],
               on: {
@@ -709,7 +732,9 @@ export const syncMachine = setup({
           },
           on: {
             'LIVE.OPENED': { actions: assign({ liveAttempt: 0, liveAuthFailed: false }) },
-            'LIVE.POKE': { actions: raise({ type: 'SYNC', reason: 'poke' }) },
+            'LIVE.POKE': {
+              actions: [assign({ poked: ({ context, event }) => event.changes ?? context.poked }), raise({ type: 'SYNC', reason: 'poke' })],
+            },
             // The server ends a stream when its token expires: connect again (with a fresh token) soon.
             'LIVE.CLOSED': { target: 'waiting', actions: assign({ liveAttempt: 1, liveAuthFailed: false }) },
             'LIVE.FAILED': {

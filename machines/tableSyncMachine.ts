@@ -26,6 +26,8 @@ export interface TableSyncInput {
   cursor: string | null;
   /** True for the first full download: the last page also marks the table complete. */
   initial: boolean;
+  /** A page already in hand (a poke's changes from exactly this cursor): applied without fetching. */
+  page?: TablePage | null;
 }
 
 /** Context of tableSyncMachine. */
@@ -59,6 +61,7 @@ export type TableSyncParentEvent =
  * While a page is being applied the next one is already on its way (`applying.prefetch`): the server's
  * and the network's time overlap the local write instead of adding to it. The next page is fetched after
  * the current page's cursor, so pages still apply strictly in order, each whole or not at all.
+ * A page given with the input (a poke's changes) is applied without a fetch.
  * Cancelling (CANCEL, or the parent stopping it) mid-page drops the fetched pages unapplied.
  */
 export const tableSyncMachine = setup({
@@ -99,13 +102,14 @@ export const tableSyncMachine = setup({
   guards: {
     hasMore: ({ context }) => context.page?.hasMore === true,
     hasNext: ({ context }) => context.next !== null,
+    hasPage: ({ context }) => context.page !== null,
     prefetchFailed: ({ context }) => context.prefetchError !== null,
   },
 }).createMachine({
   id: 'tableSync',
   context: ({ input }) => ({
     ...input,
-    page: null,
+    page: input.page ?? null,
     next: null,
     prefetchError: null,
     processed: 0,
@@ -115,8 +119,12 @@ export const tableSyncMachine = setup({
     lastAppliedAt: null,
     error: null,
   }),
-  initial: 'fetching',
+  initial: 'starting',
   states: {
+    // A page in hand is applied at once; otherwise the first one is fetched.
+    starting: {
+      always: [{ guard: 'hasPage', target: 'applying' }, { target: 'fetching' }],
+    },
     fetching: {
       on: { CANCEL: 'cancelled' },
       invoke: {

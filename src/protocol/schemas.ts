@@ -153,7 +153,8 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
   const errorBody = z.strictObject({ error: z.strictObject({ code: z.enum(WIRE_ERROR_CODES), message: z.string(), opId: z.string().optional() }) });
 
   const liveEvent = z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('poke'), cursor: z.string() }),
+    // `from` and `changes` only to a client that asked for them: the changes between the two cursors.
+    z.strictObject({ type: z.literal('poke'), cursor: z.string(), from: z.string().optional(), changes: z.array(change).optional() }),
     z.strictObject({ type: z.literal('heartbeat'), serverTime: z.number() }),
   ]);
 

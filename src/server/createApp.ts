@@ -264,7 +264,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
       signal.addEventListener('abort', end, { once: true });
       if (stream.aborted || signal.aborted) end();
       const send = (event: LiveEvent) => stream.writeSSE({ event: event.type, data: JSON.stringify(event) }).catch(end);
-      const unsubscribe = deps.pokes.subscribe(caller.org, (seq) => void send({ type: 'poke', cursor: encodeCursor(deps.epoch, seq) }));
+      // A client that asks for them (?changes=1) gets a commit's changes with its poke when they fit: it
+      // applies them itself when its cursor is exactly where the commit started, and pulls otherwise.
+      const inline = c.req.query('changes') === '1';
+      const unsubscribe = deps.pokes.subscribe(caller.org, (poke) => {
+        const cursor = encodeCursor(deps.epoch, poke.seq);
+        const changes = inline && poke.from !== undefined && poke.changes ? { from: encodeCursor(deps.epoch, poke.from), changes: poke.changes } : {};
+        void send({ type: 'poke', cursor, ...changes });
+      });
       lease.every(() => void send({ type: 'heartbeat', serverTime: Date.now() }), deps.heartbeatMs);
       // The stream lives as long as its token: the client reconnects with a fresh one.
       if (caller.expiresAt !== undefined) lease.after(end, caller.expiresAt - Date.now());

@@ -117,7 +117,8 @@ export function createKyTransport(options: KyTransportOptions): Transport {
       return parseMessage(protocolSchemas.bucket, json, 'bucket response');
     },
     async stream(handlers, signal) {
-      const url = `${base}/sync/events?token=${encodeURIComponent(await token())}`;
+      // changes=1: pokes carry small commits' changes (a server that does not know it ignores it).
+      const url = `${base}/sync/events?token=${encodeURIComponent(await token())}&changes=1`;
       let response: Response;
       try {
         response = await fetchFn(url, { signal, headers: { accept: 'text/event-stream' } });

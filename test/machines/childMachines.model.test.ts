@@ -21,9 +21,21 @@ function childOf(root: AnyActorRef): AnyActorRef {
 
 describe('tableSyncMachine, model-based', () => {
   it('pages fetch → apply (the next page fetched meanwhile) → more? against the real machine, never applying a half page', async () => {
-    const input = { table: 'tasks', cursor: null, initial: false };
+    // Once from the cursor, once with a page in hand (a poke's changes).
+    const inPoke = { rows: [7], cursor: 'c1.7', hasMore: false, bytes: 0 };
+    const reports = [];
+    for (const page of [null, inPoke]) reports.push(await runTableModel({ table: 'tasks', cursor: 'c1.6', initial: false, page }));
+    expectFullCoverage('tableSyncMachine', mergeReports(reports));
+  });
+
+  async function runTableModel(input: {
+    table: string;
+    cursor: string | null;
+    initial: boolean;
+    page: null | { rows: number[]; cursor: string; hasMore: boolean; bytes: number };
+  }) {
     let received: ReturnType<typeof parentOf>['received'] = [];
-    const report = await runModel({
+    return runModel({
       machine: tableSyncMachine,
       traverse: withoutParent(tableSyncMachine, ['reportProgress', 'reportDone', 'reportFailed']),
       input,
@@ -86,8 +98,7 @@ describe('tableSyncMachine, model-based', () => {
         if (c.total !== null) expect(c.total).toBeGreaterThanOrEqual(c.processed);
       },
     });
-    expectFullCoverage('tableSyncMachine', report);
-  });
+  }
 });
 
 describe('initialSyncMachine, model-based', () => {

@@ -1,9 +1,17 @@
+import type { WireChange } from '../../protocol/schemas';
 import type { Storage } from '../storage/types';
 import { POKE_CHANNEL } from './pushOps';
 
+/** A commit's poke: the org's new head, and when known the head it started from and its changes. */
+export interface Poke {
+  seq: number;
+  from?: number;
+  changes?: WireChange[];
+}
+
 /** Fans commits' pokes out to the live streams of their org. */
 export interface PokeHub {
-  subscribe(org: string, fn: (seq: number) => void): () => void;
+  subscribe(org: string, fn: (poke: Poke) => void): () => void;
   /** How many subscriptions are open (for tests and diagnostics). */
   size(): number;
   close(): Promise<void>;
@@ -16,27 +24,29 @@ export interface PokeHub {
  * database: commits made meanwhile sent notifications no one heard.
  */
 export async function createPokeHub(storage: Storage): Promise<PokeHub> {
-  const subscribers = new Map<string, Set<(seq: number) => void>>();
-  const poke = (org: string, seq: number) => {
-    for (const fn of subscribers.get(org) ?? []) fn(seq);
+  const subscribers = new Map<string, Set<(poke: Poke) => void>>();
+  const poke = (org: string, message: Poke) => {
+    for (const fn of subscribers.get(org) ?? []) fn(message);
   };
   const catchUp = async () => {
     const orgs = [...subscribers.keys()];
     if (orgs.length === 0) return;
     const heads = await storage.query<{ org: string; seq: string | number }>(`select org, seq from chartsync_orgs where org = any($1::text[])`, [orgs]);
     const seqs = new Map(heads.map((h) => [h.org, Number(h.seq)]));
-    for (const org of orgs) poke(org, seqs.get(org) ?? 0);
+    for (const org of orgs) poke(org, { seq: seqs.get(org) ?? 0 });
   };
   const unlisten = await storage.listen(
     POKE_CHANNEL,
     (payload) => {
-      let message: { org?: unknown; seq?: unknown };
+      let message: { org?: unknown; seq?: unknown; from?: unknown; changes?: unknown };
       try {
-        message = JSON.parse(payload) as { org?: unknown; seq?: unknown };
+        message = JSON.parse(payload) as typeof message;
       } catch {
         return;
       }
-      if (typeof message.org === 'string' && typeof message.seq === 'number') poke(message.org, message.seq);
+      if (typeof message.org !== 'string' || typeof message.seq !== 'number') return;
+      const inline = typeof message.from === 'number' && Array.isArray(message.changes) ? { from: message.from, changes: message.changes as WireChange[] } : {};
+      poke(message.org, { seq: message.seq, ...inline });
     },
     () => void catchUp().catch(() => undefined),
   );

@@ -10,8 +10,23 @@ import { rowChecksumSync } from './rowChecksumSync';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
 
-/** The channel of head-cursor pokes (payload: {"org":…,"seq":…}). */
+/**
+ * The channel of head-cursor pokes. Payload: `{"org", "seq", "from", "changes"?}` — `from` is the head the
+ * commit started from; `changes` (every row it changed, as a pull after `from` would send them) only when
+ * they fit in POKE_CHANGES_MAX_BYTES (PostgreSQL refuses payloads of 8000 bytes or more).
+ */
 export const POKE_CHANNEL = 'chartsync_poke';
+
+/** The most bytes of changes a poke carries inline. */
+export const POKE_CHANGES_MAX_BYTES = 6000;
+
+/** The NOTIFY payload of a commit that moved an org's head from `from` to `seq`. */
+export function pokePayload(org: string, from: number, seq: number, changes: readonly WireChange[]): string {
+  const inline = JSON.stringify(changes);
+  return inline.length <= POKE_CHANGES_MAX_BYTES
+    ? `{"org":${JSON.stringify(org)},"seq":${seq},"from":${from},"changes":${inline}}`
+    : JSON.stringify({ org, seq, from });
+}
 
 interface RowRecord {
   tbl: string;
@@ -185,7 +200,11 @@ export async function pushOps(
         [caller.org, JSON.stringify(changedRows)],
       );
       await tx.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [caller.org, seq]);
-      await tx.query(`select pg_notify($1, $2)`, [POKE_CHANNEL, JSON.stringify({ org: caller.org, seq })]);
+      const changes = [...changed]
+        .map((key) => rows.get(key)!)
+        .sort((a, b) => a.v - b.v)
+        .map(toWireChange);
+      await tx.query(`select pg_notify($1, $2)`, [POKE_CHANNEL, pokePayload(caller.org, head, seq, changes)]);
     }
     if (outcomes.length > 0) {
       await tx.query(

@@ -259,6 +259,29 @@ describe.each(DRIVERS)('server hardening on $name', ({ databaseUrl }) => {
     controller.abort();
   });
 
+  it("sends a commit's changes with its poke only to a client that asked (?changes=1), and never more than fits", async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    const controller = new AbortController();
+    const asked = eventReader(await fetch(`${server.url}/sync/events?token=${c.token}&changes=1`, { signal: controller.signal }));
+    const plain = eventReader(await fetch(`${server.url}/sync/events?token=${c.token}`, { signal: controller.signal }));
+    await asked.until((events) => events.length > 0);
+    await plain.until((events) => events.length > 0);
+    const small = await c.push([op({ rowId: 's', patch: { id: 's', title: 'small' } })]);
+    const large = await c.push(Array.from({ length: 40 }, (_, i) => op({ rowId: `l${i}`, patch: { id: `l${i}`, title: 'x'.repeat(200) } })));
+    const pokes = (events: StreamEvent[]) => events.filter((e) => e.type === 'poke');
+    const withChanges = pokes((await asked.until((events) => pokes(events).length >= 3)).events);
+    const without = pokes((await plain.until((events) => pokes(events).length >= 3)).events);
+    controller.abort();
+    // The first poke (the head when the stream opened) has no changes; the small commit's carries them.
+    expect(withChanges[1]).toEqual({ type: 'poke', cursor: small.cursor, from: withChanges[0]!.cursor, changes: small.rows });
+    expect(withChanges[2]).toEqual({ type: 'poke', cursor: large.cursor });
+    expect(without.map((e) => Object.keys(e).sort())).toEqual([
+      ['cursor', 'type'],
+      ['cursor', 'type'],
+      ['cursor', 'type'],
+    ]);
+  });
+
   // 11: a live stream outlived its token.
   it('closes a live stream when its token expires', async () => {
     const token = await tokenFor({ org: freshOrg() }, Math.floor(Date.now() / 1000) + 2);

@@ -132,7 +132,10 @@ describe('local writes', () => {
       fc.string({ unit: 'binary' }),
       fc.constantFrom('a\u0000b', '\ud800', JSON.parse('{"__proto__": 1}'), { ['k\udc00']: 1 }, JSON.parse('['.repeat(70) + ']'.repeat(70))),
     );
-    const row = fc.dictionary(fc.string().filter((k) => !k.startsWith('_') && !['constructor', 'toString', 'valueOf', 'hasOwnProperty'].includes(k)), fc.oneof(odd, fc.array(odd), fc.dictionary(fc.string(), odd)));
+    const row = fc.dictionary(
+      fc.string().filter((k) => !k.startsWith('_') && !['constructor', 'toString', 'valueOf', 'hasOwnProperty'].includes(k)),
+      fc.oneof(odd, fc.array(odd), fc.dictionary(fc.string(), odd)),
+    );
     fc.assert(
       fc.property(row, (value) => {
         const data = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
