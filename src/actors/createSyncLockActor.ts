@@ -1,15 +1,14 @@
 import { fromCallback } from 'xstate';
 import type { SyncEvent } from '../../machines/syncMachine';
 import type { SyncLock } from '../coordination/createSyncLock';
-import type { LocalStore } from '../local/openLocalStore';
 
 /**
  * The lock the root chart holds for exactly as long as it is in `syncing`: waits for the cross-tab sync
  * lock, announces its fencing token (LOCK.ACQUIRED), and releases it when the chart leaves the state.
- * Whoever takes the lock may reset in-flight ops: any op still in flight then was sent by a holder that
- * will never hear back (the server dedups the re-send).
+ * Taking the lock resets in-flight ops (createOutboxLock): any op still in flight
+ * then was sent by a holder that will never hear back (the server dedups the re-send).
  */
-export function createSyncLockActor({ lock, store }: { lock: SyncLock; store: LocalStore }) {
+export function createSyncLockActor({ lock }: { lock: SyncLock }) {
   return fromCallback<SyncEvent, { tables: readonly string[] }>(({ sendBack }) => {
     const controller = new AbortController();
     let release: (() => Promise<void>) | undefined;
@@ -18,7 +17,6 @@ export function createSyncLockActor({ lock, store }: { lock: SyncLock; store: Lo
         const handle = await lock.acquire(controller.signal);
         release = () => handle.release();
         if (controller.signal.aborted) return void (await handle.release());
-        await store.outbox.resetInflight(handle.token);
         sendBack({ type: 'LOCK.ACQUIRED', token: handle.token });
       } catch (error) {
         if (controller.signal.aborted) return;

@@ -23,14 +23,9 @@ export interface RehydrateDeps {
  */
 export function createRehydrateActor({ store, lock }: RehydrateDeps) {
   return fromPromise<RehydrateOutput, { tables: readonly string[] }>(async () => {
+    // Taking the lock resets the in-flight ops (createOutboxLock does it in the lease's transaction).
     const handle = await lock.tryAcquire();
-    if (handle) {
-      try {
-        await store.outbox.resetInflight(handle.token);
-      } finally {
-        await handle.release();
-      }
-    }
+    await handle?.release();
     const [needsInitial, cursors, saved] = await Promise.all([
       store.meta.needingInitial(),
       store.meta.cursors(),

@@ -4,7 +4,7 @@ import type { SyncActorRef } from '../../machines/syncMachine';
 import { topStateOf } from '../../machines/transitions';
 import { persistEngineState } from '../actors/persistEngineState';
 import { createLeaderElection, type LeaderElection } from '../coordination/createLeaderElection';
-import { createSyncLock } from '../coordination/createSyncLock';
+import { createOutboxLock } from '../coordination/createSyncLock';
 import { policiesHash } from '../core/conflict/policiesHash';
 import { ChartsyncError } from '../core/errors';
 import { newId } from '../core/ids/newId';
@@ -82,8 +82,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       ...(options.retry ? { retry: options.retry } : {}),
       onWrite: () => running?.actor.send({ type: 'WRITE' }),
     });
-    const lock = createSyncLock({
-      db,
+    const lock = createOutboxLock(store, {
       ownerId: tabId,
       leaseMs: options.lockLeaseMs ?? 10_000,
       ...(options.locks !== undefined ? { locks: options.locks } : {}),

@@ -43,7 +43,7 @@ export function provideCharts(deps: ChartDeps) {
     actors: {
       rehydrate: createRehydrateActor({ store, lock }),
       reset: fromPromise<unknown, { tables: readonly string[] }>(() => store.reset()),
-      syncLock: createSyncLockActor({ lock, store }),
+      syncLock: createSyncLockActor({ lock }),
       pushBatch: createPushBatchActor({
         store,
         transport,

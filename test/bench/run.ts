@@ -73,13 +73,14 @@ try {
       met = extra.ratio! <= extra.target!;
     } else if (workload === 'W5') {
       const w1 = medianMs.W1;
-      target = `${w1 === undefined ? '' : `≤ ${(11 * w1).toFixed(0)} ms (11 × W1), `}client ≤ ${W5_RSS_MB} MB`;
+      target = `${w1 === undefined ? '' : `≤ ${(11 * w1).toFixed(0)} ms (11 × W1), `}client ≤ ${W5_RSS_MB} MB${floors.memoryMb === undefined ? '' : ` (floor ${floors.memoryMb} MB)`}`;
       met = (w1 === undefined || ms <= 11 * w1) && client <= W5_RSS_MB;
     } else {
       target = `≤ ${extra.target!.toFixed(0)} ms`;
       met = ms <= extra.target!;
     }
     const floorText = Object.entries(floors)
+      .filter(([name]) => name !== 'memoryMb')
       .map(([name, value]) => `${name} ${value.toFixed(name === 'relay' ? 2 : 0)}`)
       .join(', ');
     rows.push([

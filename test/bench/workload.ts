@@ -1,6 +1,7 @@
 // One benchmark workload in Node, in its own process, against the server in another process:
 // `tsx test/bench/workload.ts <W1|W2|W3|W4|W5>`. Engines run on fake-indexeddb.
 // Prints one JSON line: { workload, ms, floors, extra, clientPeakRssMb, server: { idleRssMb, peakRssMb } }.
+import { execFileSync } from 'node:child_process';
 import Dexie from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { startBenchServer } from './serverProcess';
@@ -21,6 +22,11 @@ const env: BenchEnv = {
     db.version(1).stores(BENCH_TABLES);
     await db.open();
     return db;
+  },
+  async memoryFloor(count) {
+    const script = new URL('./memoryFloor.ts', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(count)], { encoding: 'utf8' });
+    return (JSON.parse(out.trim()) as { peakRssMb: number }).peakRssMb;
   },
 };
 try {

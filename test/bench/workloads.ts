@@ -12,6 +12,8 @@ export interface BenchEnv {
   engineOptions: Partial<SyncEngineOptions>;
   /** A new, empty Dexie database of this environment with the benchmark's schema, open. */
   dexie(): Promise<Dexie>;
+  /** Node only: the peak RSS of a process that only writes `count` rows with raw Dexie (memoryFloor.ts). */
+  memoryFloor?(count: number): Promise<number>;
 }
 
 /** One workload's measurement: its time, the floors measured next to it and what else it reports. */
@@ -182,6 +184,7 @@ export const workloads: Record<string, (env: BenchEnv) => Promise<WorkloadResult
   /** Initial pull of 100,000 rows in pages of 5000 (target: linear in W1, bounded memory). */
   async W5(env) {
     const ms = await initialPull(env, 100_000, 5000);
-    return { ms, floors: {}, extra: { pages: 20 } };
+    const floors: Record<string, number> = env.memoryFloor ? { memoryMb: await env.memoryFloor(100_000) } : {};
+    return { ms, floors, extra: { pages: 20 } };
   },
 };

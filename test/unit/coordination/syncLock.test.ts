@@ -112,6 +112,20 @@ describe('the cross-tab sync lock', () => {
     expect(await other.tryAcquire()).not.toBeNull();
   });
 
+  it('ends a Web-Locks lease without a write: another Web-Locks tab takes the lock at once', async () => {
+    const { a, b } = await twoTabs();
+    const locks = memoryLocks();
+    const first = await createSyncLock({ db: a.db, ownerId: 'A', locks, leaseMs: LEASE, now: () => 0, autoRenew: false }).tryAcquire();
+    const lease = await a.db.table('_meta').get('lease:sync');
+    await first!.release();
+    // The lease record is left as it was (one IndexedDB transaction less per sync cycle)...
+    expect(await a.db.table('_meta').get('lease:sync')).toEqual(lease);
+    // ...and means nothing once its Web Lock is free.
+    const second = await createSyncLock({ db: b.db, ownerId: 'B', locks, leaseMs: LEASE, now: () => 0, autoRenew: false }).tryAcquire();
+    expect(second?.token).toBe(first!.token + 1);
+    expect(await first!.isValid()).toBe(false);
+  });
+
   it('renews a held lease automatically', async () => {
     const { a, b } = await twoTabs();
     const held = await createSyncLock({ db: a.db, ownerId: 'A', locks: null, leaseMs: 150 }).tryAcquire();

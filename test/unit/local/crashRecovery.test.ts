@@ -1,7 +1,7 @@
 import { createActor, toPromise } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { createRehydrateActor } from '../../../src/actors/rehydrate';
-import { createSyncLock } from '../../../src/coordination/createSyncLock';
+import { createOutboxLock, createSyncLock } from '../../../src/coordination/createSyncLock';
 import { freshIndexedDb, openTestStore, task } from './helpers';
 
 const LEASE = 10_000;
@@ -24,7 +24,7 @@ describe('crash recovery', () => {
     const restarted = await openTestStore({ ...browser, now: () => now });
     const rehydrate = createRehydrateActor({
       store: restarted,
-      lock: createSyncLock({ db: restarted.db, ownerId: 'new-tab', locks: null, leaseMs: LEASE, now: () => now, autoRenew: false }),
+      lock: createOutboxLock(restarted, { ownerId: 'new-tab', locks: null, leaseMs: LEASE, now: () => now, autoRenew: false }),
     });
     const output = await toPromise(createActor(rehydrate, { input: { tables: restarted.tables } }).start());
     const after = await restarted.outbox.list();
@@ -50,7 +50,7 @@ describe('crash recovery', () => {
     const follower = await openTestStore({ ...browser, now: () => now });
     const rehydrate = createRehydrateActor({
       store: follower,
-      lock: createSyncLock({ db: follower.db, ownerId: 'follower', locks: null, leaseMs: LEASE, now: () => now, autoRenew: false }),
+      lock: createOutboxLock(follower, { ownerId: 'follower', locks: null, leaseMs: LEASE, now: () => now, autoRenew: false }),
     });
     await toPromise(createActor(rehydrate, { input: { tables: follower.tables } }).start());
     expect((await follower.outbox.list()).map((o) => o.state)).toEqual(['inflight']);
