@@ -123,6 +123,17 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     expect((await res.json()).error.code).toBe('NOT_FOUND');
   });
 
+  it('answers a CORS preflight that browsers may reuse for 10 minutes', async () => {
+    const res = await fetch(`${server.url}/sync/push`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('access-control-max-age')).toBe('600');
+    expect(res.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+  });
+
   it('accepts gzip request bodies and compresses responses of 16 KiB or more when asked (smaller ones cost more than they save)', async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const ops = Array.from({ length: 50 }, (_, i) => op({ rowId: `g${i}`, patch: { id: `g${i}`, title: 'compressible '.repeat(30) } }));
