@@ -6,7 +6,8 @@ export type TableSchemas = Readonly<Record<string, string>>;
 
 /** The system tables every store has beside the app's. */
 export const SYSTEM_TABLES = {
-  _outbox: '++seq, &opId, [table+rowId], [state+priority+seq], state',
+  // Each index costs every op write: only those some query uses (peekBatch orders by priority in memory).
+  _outbox: '++seq, &opId, [table+rowId], state',
   _conflicts: '++id, [table+rowId], createdAt',
   _deadletter: '++id, &opId, [table+rowId], failedAt',
   _tombstones: '[table+id], table',

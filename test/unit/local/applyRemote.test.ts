@@ -1,3 +1,4 @@
+import Dexie from 'dexie';
 import { describe, expect, it } from 'vitest';
 import type { WireRow } from '../../../src/protocol/schemas';
 import { freshIndexedDb, openTestStore, task } from './helpers';
@@ -232,6 +233,29 @@ describe('schema upgrades', () => {
     expect((await v2.db.table('tasks').where('assignee').equals('ben').toArray()).map((r) => r.id)).toEqual(['b']);
     await v2.put('projects', { id: 'p1', name: 'Pumps' });
     expect(await v2.db.table('projects').count()).toBe(1);
+  });
+
+  it('opens a store made with the outbox index this version dropped, keeping every op and sending them in order', async () => {
+    const browser = freshIndexedDb();
+    const old = new Dexie('test', browser);
+    old.version(1).stores({
+      tasks: 'id, status, assignee',
+      notes: 'id',
+      _outbox: '++seq, &opId, [table+rowId], [state+priority+seq], state',
+      _conflicts: '++id, [table+rowId], createdAt',
+      _deadletter: '++id, &opId, [table+rowId], failedAt',
+      _tombstones: '[table+id], table',
+      _meta: 'key',
+    });
+    await old.open();
+    old.close();
+    const v1 = await openTestStore(browser);
+    await v1.bulkPut('tasks', [task('a'), task('b')]);
+    v1.close();
+    const v2 = await openTestStore(browser);
+    expect((await v2.outbox.claimBatch(0)).map((op) => op.rowId)).toEqual(['a', 'b']);
+    await v2.put('tasks', task('c'));
+    expect(await v2.outbox.count()).toBe(3);
   });
 
   it('refuses tables whose primary key is not id, and reserved names', async () => {
