@@ -125,6 +125,8 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     const token = input.lockToken;
     // A cycle pushes what was waiting when it began; writes made meanwhile go in the next cycle, after a pull.
     const bound = input.bound ?? (await store.outbox.lastSeq());
+    // Nothing was queued when the cycle began (a poke's cycle, typically): no claim, no transaction.
+    if (bound === 0) return { pushed: 0, bytes: 0, durationMs: performance.now() - started, remaining: 0, bound, nextRetryAt: null, cursors: {} };
     const { batch, outlook } = await store.outbox.claim(token, { maxOps, maxSeq: bound });
     let pushed = 0;
     let bytes = 0;
