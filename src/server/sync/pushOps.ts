@@ -50,6 +50,15 @@ export function opHash(deviceId: string, op: WireOp): string {
     .digest('base64url');
 }
 
+// Remembers the outcomes of fresh ops ($1 the org, `json` the parameter holding them): a replay is answered with them.
+const rememberOutcomesSql = (json: string) => `insert into chartsync_ops (org, op_id, result, hash)
+           select $1, x.op_id, x.result, x.hash from jsonb_to_recordset(${json}::jsonb) as x(op_id text, result jsonb, hash text)
+           on conflict do nothing`;
+
+function outcomesJson(outcomes: readonly OpOutcome[], hashes: readonly string[]): string {
+  return JSON.stringify(outcomes.map((r, i) => ({ op_id: r.opId, result: r, hash: hashes[i] })));
+}
+
 /** Options of pushOps beyond storage, caller and ops. */
 export type PushOptions = Omit<ApplyContext, 'deviceId' | 'role' | 'nextV'>;
 
@@ -104,10 +113,19 @@ export async function pushOps(
         'RESET_REQUIRED',
         `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`,
       );
-    const stored = await tx.query<{ op_id: string; result: OpOutcome; hash: string | null }>(
-      `select op_id, result, hash from chartsync_ops where org = $1 and op_id = any($2::text[])`,
-      [caller.org, ops.map((op) => op.opId)],
+    // One read for both: the ops' remembered outcomes and the rows they touch.
+    const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
+    const [read] = await tx.query<{ stored: Array<{ op_id: string; result: OpOutcome; hash: string | null }>; records: RowRecord[] }>(
+      `select
+         (select coalesce(json_agg(json_build_object('op_id', op_id, 'result', result, 'hash', hash)), '[]')
+            from chartsync_ops where org = $1 and op_id = any($2::text[])) as stored,
+         (select coalesce(json_agg(json_build_object('tbl', tbl, 'id', id, 'data', data, 'v', v, 'fv', fv, 'deleted', deleted,
+                 'last_at', last_at, 'last_device', last_device, 'last_role', last_role)), '[]')
+            from chartsync_rows where org = $1 and (tbl, id) in (select * from unnest($3::text[], $4::text[]))) as records`,
+      [caller.org, ops.map((op) => op.opId), touched.map((op) => op.table), touched.map((op) => op.rowId)],
     );
+    const stored = read?.stored ?? [];
+    const records = read?.records ?? [];
     const remembered = new Map(stored.map((r) => [r.op_id, r.result]));
     const hashes = new Map<string, string | null>(stored.map((r) => [r.op_id, r.hash]));
     const fresh: WireOp[] = [];
@@ -131,13 +149,7 @@ export async function pushOps(
         hashes.set(op.opId, hash);
       }
     }
-    const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
     const rows = new Map<string, StoredRow>();
-    const records = await tx.query<RowRecord>(
-      `select tbl, id, data, v, fv, deleted, last_at, last_device, last_role from chartsync_rows
-       where org = $1 and (tbl, id) in (select * from unnest($2::text[], $3::text[]))`,
-      [caller.org, touched.map((op) => op.table), touched.map((op) => op.rowId)],
-    );
     for (const r of records)
       rows.set(rowKey(r.tbl, r.id), {
         tbl: r.tbl,
@@ -177,8 +189,13 @@ export async function pushOps(
           last_role: row.role,
         };
       });
-      // One statement: the rows' upsert, and their buckets' hashes moved by the old shares out and the new
-      // ones in (data-modifying CTEs all see the rows as they were before it).
+      const changes = [...changed]
+        .map((key) => rows.get(key)!)
+        .sort((a, b) => a.v - b.v)
+        .map(toWireChange);
+      // One statement writes everything: the rows' upsert, their buckets' hashes moved by the old shares out
+      // and the new ones in (data-modifying CTEs all see the rows as they were before it), the org's head,
+      // the ops' outcomes, and the poke (delivered at commit).
       await tx.query(
         `with incoming as (
            select * from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, b int, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)
@@ -193,24 +210,20 @@ export async function pushOps(
            select i.tbl, i.b, ${rowBucketHashSql('o.id', 'o.checksum')} as h from incoming i join old o on o.tbl = i.tbl and o.id = i.id
            union all
            select tbl, b, ${rowBucketHashSql('id', 'checksum')} from incoming where not deleted
+         ), buckets as (
+           insert into chartsync_buckets (org, tbl, b, hash)
+           select $1, tbl, b, bit_xor(h) from deltas group by tbl, b
+           on conflict (org, tbl, b) do update set hash = chartsync_buckets.hash # excluded.hash
+         ), head as (
+           insert into chartsync_orgs (org, seq) values ($1, $3) on conflict (org) do update set seq = excluded.seq
+         ), outcomes as (
+           ${rememberOutcomesSql('$4')}
          )
-         insert into chartsync_buckets (org, tbl, b, hash)
-         select $1, tbl, b, bit_xor(h) from deltas group by tbl, b
-         on conflict (org, tbl, b) do update set hash = chartsync_buckets.hash # excluded.hash`,
-        [caller.org, JSON.stringify(changedRows)],
+         select pg_notify($5, $6)`,
+        [caller.org, JSON.stringify(changedRows), seq, outcomesJson(outcomes, freshHashes), POKE_CHANNEL, pokePayload(caller.org, head, seq, changes)],
       );
-      await tx.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [caller.org, seq]);
-      const changes = [...changed]
-        .map((key) => rows.get(key)!)
-        .sort((a, b) => a.v - b.v)
-        .map(toWireChange);
-      await tx.query(`select pg_notify($1, $2)`, [POKE_CHANNEL, pokePayload(caller.org, head, seq, changes)]);
-    }
-    if (outcomes.length > 0) {
-      await tx.query(
-        `insert into chartsync_ops (org, op_id, result, hash) select $1, x.op_id, x.result, x.hash from jsonb_to_recordset($2::jsonb) as x(op_id text, result jsonb, hash text) on conflict do nothing`,
-        [caller.org, JSON.stringify(outcomes.map((r, i) => ({ op_id: r.opId, result: r, hash: freshHashes[i] })))],
-      );
+    } else if (outcomes.length > 0) {
+      await tx.query(rememberOutcomesSql('$2'), [caller.org, outcomesJson(outcomes, freshHashes)]);
     }
     const answeredRows = touched.map((op) => rows.get(rowKey(op.table, op.rowId))).filter((row): row is StoredRow => row !== undefined && row.v > 0);
     return { results, rows: answeredRows.map(toWireChange), head: seq };
