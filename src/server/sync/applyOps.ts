@@ -101,10 +101,25 @@ function applyToMissing(op: WireOp, ctx: ApplyContext): Outcome {
 function applyToExisting(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outcome {
   const unseen = changedByOthers(stored.stamps, op.base?.v ?? 0, ctx.deviceId);
   if (unseen.length === 0) {
-    if (op.kind === 'delete' && stored.deleted) return { status: 'applied', reason: 'already deleted' };
+    if (op.kind === 'delete' && stored.deleted) return deleteAgain(op, stored, ctx);
     return { status: 'applied', row: fastForward(op, stored, ctx) };
   }
   return resolve(op, stored, unseen, ctx);
+}
+
+// A delete of a row already deleted changes nothing — unless it is the later deletion: the row's deletion
+// then takes its time (a new version), so a write made before it that arrives after it is judged against
+// it and loses under last-write-wins, as the users' order says.
+function deleteAgain(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outcome {
+  const current = stored.stamps[ROW_STAMP];
+  const later = !current || op.at > current[2] || (op.at === current[2] && ctx.deviceId > current[1]);
+  if (!later) return { status: 'applied', reason: 'already deleted' };
+  const v = ctx.nextV();
+  return {
+    status: 'applied',
+    reason: 'already deleted',
+    row: written(stored, undefined, { ...stored.stamps, [ROW_STAMP]: [v, ctx.deviceId, op.at] }, v, op.at, ctx),
+  };
 }
 
 // The fields an op writes: an update its patch; a put its changes against its base, or every field when
@@ -199,7 +214,7 @@ function resolve(op: WireOp, stored: StoredRow, unseen: readonly string[], ctx: 
   // an edit that later brings the row back finds each field's latest value.
   let stayDeleted = false;
   if (mine === undefined || stored.deleted) {
-    if (mine === undefined && stored.deleted) return { status: 'applied', reason: 'already deleted' };
+    if (mine === undefined && stored.deleted) return deleteAgain(op, stored, ctx);
     if (policy.strategy === 'manual') return { status: 'conflict', reason: 'manual: resolve it in the app' };
     const merging = policy.strategy === 'field-merge' || policy.strategy === 'custom';
     if (wholeRowWinner(policy, { table: op.table, rowId: op.rowId, client, server }) === 'server') {

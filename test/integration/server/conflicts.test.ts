@@ -74,6 +74,31 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(row).toMatchObject({ title: 'B', notes: 'n' });
   });
 
+  it('regression: a delete of a row already deleted is the later deletion, so a re-create written before it that arrives after it loses (last-write-wins)', async () => {
+    const org = freshOrg();
+    const a = await clientFor(server, { org, user: 'ana' }, 'device-a');
+    const b = await clientFor(server, { org, user: 'ben' }, 'device-b');
+    const t = Date.now();
+    const created = await a.push([op({ table: 'lww', rowId: 'r', patch: BASE_ROW, at: t })]);
+    const v1 = rowOf(created, 'r', 'lww')!._v;
+    const deleted = await a.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base: { v: v1 }, at: t + 10 })]);
+    // Ben, who saw only the created row, deletes it at t+30; Ana, who saw her own delete, re-creates it at
+    // t+20 — her push arrives last.
+    await b.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base: { v: v1 }, at: t + 30 })]);
+    await a.push([op({ table: 'lww', rowId: 'r', patch: { ...BASE_ROW, title: 'back' }, base: { v: rowOf(deleted, 'r', 'lww')!._v }, at: t + 20 })]);
+    const [row] = (await a.pullAll('lww')).map((ch) => ch.row);
+    expect(row).toMatchObject({ id: 'r', _deleted: true });
+    // The other order of arrival gives the same row.
+    const org2 = freshOrg();
+    const a2 = await clientFor(server, { org: org2, user: 'ana' }, 'device-a');
+    const b2 = await clientFor(server, { org: org2, user: 'ben' }, 'device-b');
+    const created2 = await a2.push([op({ table: 'lww', rowId: 'r', patch: BASE_ROW, at: t })]);
+    const deleted2 = await a2.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base: { v: rowOf(created2, 'r', 'lww')!._v }, at: t + 10 })]);
+    await a2.push([op({ table: 'lww', rowId: 'r', patch: { ...BASE_ROW, title: 'back' }, base: { v: rowOf(deleted2, 'r', 'lww')!._v }, at: t + 20 })]);
+    await b2.push([op({ table: 'lww', rowId: 'r', kind: 'delete', base: { v: rowOf(created2, 'r', 'lww')!._v }, at: t + 30 })]);
+    expect((await a2.pullAll('lww')).map((ch) => ch.row)[0]).toMatchObject({ id: 'r', _deleted: true });
+  });
+
   it("last-write-wins replaces the whole row with the later writer's version, losing the earlier writer's other fields", async () => {
     const { row } = await concurrentEdit('lww', { title: 'A', notes: 'A-notes' }, { title: 'B' });
     expect(row).toMatchObject({ title: 'B', notes: 'n' });
