@@ -53,7 +53,11 @@ export function createPushBatchActor(deps: PushBatchDeps) {
   const { store, transport } = deps;
   const maxOps = deps.maxOps ?? 500;
 
-  async function send(batch: OutboxEntry[], token: number, signal: AbortSignal): Promise<{ pushed: number; bytes: number; allApplied: boolean }> {
+  async function send(
+    batch: OutboxEntry[],
+    token: number,
+    signal: AbortSignal,
+  ): Promise<{ pushed: number; bytes: number; allApplied: boolean; advanced: boolean }> {
     let response: PushResponse;
     let bytes: number;
     try {
@@ -64,12 +68,14 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       ));
     } catch (error) {
       await handleFailure(error, batch, token);
-      if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED') return { pushed: 0, bytes: 0, allApplied: false };
+      if (isChartsyncError(error, 'REJECTED') && error.context.wireCode !== 'RESET_REQUIRED')
+        return { pushed: 0, bytes: 0, allApplied: false, advanced: false };
       throw error;
     }
     const allApplied = response.results.length === batch.length && response.results.every((r) => r.status === 'applied');
-    await fileResults(response, batch, token, allApplied ? coveredRange(response.cursor, response.rows) : null);
-    return { pushed: response.results.length, bytes, allApplied };
+    const advance = allApplied ? coveredRange(response.cursor, response.rows) : null;
+    await fileResults(response, batch, token, advance);
+    return { pushed: response.results.length, bytes, allApplied, advanced: advance !== null };
   }
 
   async function deadLetter(opIds: readonly string[], reason: string, code: string, token: number, final: boolean): Promise<void> {
@@ -133,10 +139,11 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     // The outlook counted from the claim holds when every op of the batch was applied (acknowledged, gone);
     // anything else (backoff, dead letters, conflicts, a split) reads the queue again.
     let settled = true;
+    let advanced = false;
     if (batch.length > 0) {
       try {
         let allApplied: boolean;
-        ({ pushed, bytes, allApplied } = await send(batch, token, signal));
+        ({ pushed, bytes, allApplied, advanced } = await send(batch, token, signal));
         settled = allApplied;
       } catch (error) {
         settled = false;
@@ -147,13 +154,15 @@ export function createPushBatchActor(deps: PushBatchDeps) {
           if (one.length === 0) break;
           const sent = await send(one, token, signal);
           pushed += sent.pushed;
+          advanced ||= sent.advanced;
           bytes += sent.bytes;
         }
       }
     }
     const { ready: remaining, nextRetryAt } = settled ? outlook : await store.outbox.outlook(bound);
-    // An answer that covered every change since a table's cursor moved that cursor (see CursorAdvance).
-    const cursors = pushed > 0 ? await store.meta.cursors() : {};
+    // An answer that covered every change since a table's cursor may have moved that cursor (see CursorAdvance):
+    // only then are the cursors read again.
+    const cursors = advanced ? await store.meta.cursors() : {};
     return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt, cursors };
   });
 }
