@@ -44,7 +44,10 @@ export function coalesceOps(pending: Op, next: Op): Op | null {
       const nextWrote = next.base?.fields ? new Set(Object.keys(next.base.fields)) : null;
       const putAt = nextWrote === null ? (next.putAt ?? next.at) : pending.kind === 'delete' ? next.at : (pending.putAt ?? pending.at);
       const fieldAt: Record<string, number> = {};
-      for (const field of new Set([...Object.keys(next.patch ?? {}), ...Object.keys(base?.fields ?? {}), ...(nextWrote ?? [])])) {
+      // A field with a time of its own on the pending op (one a put removed after the first put) keeps it
+      // unless this put wrote the field again.
+      const listed = pending.kind === 'delete' ? [] : Object.keys(pending.fieldAt ?? {});
+      for (const field of new Set([...Object.keys(next.patch ?? {}), ...Object.keys(base?.fields ?? {}), ...(nextWrote ?? []), ...listed])) {
         fieldAt[field] = nextWrote === null || nextWrote.has(field) || pending.kind === 'delete' ? fieldTime(next, field) : fieldTime(pending, field);
       }
       return { ...keep, kind: 'create', patch: { ...next.patch }, ...(base ? { base } : {}), ...compressTimes(fieldAt, next.at, putAt), priority };
@@ -60,7 +63,9 @@ export function coalesceOps(pending: Op, next: Op): Op | null {
       const base = mergeBase(pending.base, next.base, true);
       const patch = { ...pending.patch, ...next.patch };
       const fieldAt: Record<string, number> = {};
-      for (const field of Object.keys(patch)) fieldAt[field] = field in (next.patch ?? {}) ? fieldTime(next, field) : fieldTime(pending, field);
+      // The patch's fields, and those the pending op removed at a time of their own (a put over a put).
+      for (const field of new Set([...Object.keys(patch), ...Object.keys(pending.fieldAt ?? {})]))
+        fieldAt[field] = field in (next.patch ?? {}) ? fieldTime(next, field) : fieldTime(pending, field);
       const putAt = pending.kind === 'create' ? (pending.putAt ?? pending.at) : undefined;
       return {
         ...keep,

@@ -328,6 +328,28 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     for (const e of [a, b]) expect(await e.table('tasks').get('r')).toMatchObject({ title: 'ben, second', status: 'done' });
   });
 
+  it("fields removed by a put keep the put's time when an update is coalesced into it: another device's earlier values stay removed", async () => {
+    const org = freshOrg();
+    const a = await device(org, 'ana');
+    const b = await device(org, 'ben');
+    a.setOnline(false);
+    await a.table('tasks').put({ id: 'r', status: 'ana, first', note: 'ana' });
+    await tick();
+    await b.table('tasks').put({ id: 'r', title: 'ben', note: 'ben' });
+    await b.sync();
+    await tick();
+    // Ana, still offline, replaces the row she has with one that has only a title, then edits it: her
+    // put removes the note Ben wrote before it.
+    await a.table('tasks').put({ id: 'r', title: 'ana, second' });
+    await tick();
+    await a.table('tasks').update('r', { title: 'ana, third', status: 'done' });
+    await settle(a, b);
+    const row = await serverRow(org, 'tasks', 'r');
+    expect(row).toMatchObject({ title: 'ana, third', status: 'done' });
+    expect(row).not.toHaveProperty('note');
+    for (const e of [a, b]) expect(await e.table('tasks').get('r')).not.toHaveProperty('note');
+  });
+
   it('sync() resolves when the cycle it joined fails and is retried, instead of hanging to its timeout', async () => {
     const org = freshOrg();
     const script = scriptedFetch();

@@ -47,6 +47,20 @@ describe('coalescing pending ops of one row', () => {
     expect([fieldTime(merged, 'title'), fieldTime(merged, 'status')]).toEqual([1000, 3000]);
   });
 
+  it('regression: a field a put removed keeps the time of its removal when an update follows (the removal is not dated back to the first put)', () => {
+    // Never seen by the server: put at 1000, put over it at 2000 removing n and note, update at 3000.
+    const first = op('create', { id: 'r1', status: 's', n: 1, note: 'x' }, { at: 1000 });
+    const second = op('create', { id: 'r1', title: 't' }, { base: { v: 0, fields: { title: [], status: ['s'], n: [1], note: ['x'] } }, at: 2000 });
+    const update = op('update', { title: 'u', status: 'v' }, { base: { v: 0, fields: { title: ['t'], status: [] } }, at: 3000 });
+    const merged = coalesceOps(coalesceOps(first, second)!, update)!;
+    expect(merged.patch).toEqual({ id: 'r1', title: 'u', status: 'v' });
+    expect([fieldTime(merged, 'n'), fieldTime(merged, 'note'), fieldTime(merged, 'title'), fieldTime(merged, 'status')]).toEqual([2000, 2000, 3000, 3000]);
+    // And a third put that leaves them absent keeps those times too.
+    const third = op('create', { id: 'r1', title: 'w', status: 'v' }, { base: { v: 0, fields: { title: ['u'] } }, at: 4000 });
+    const again = coalesceOps(merged, third)!;
+    expect([fieldTime(again, 'n'), fieldTime(again, 'note'), fieldTime(again, 'title'), fieldTime(again, 'status')]).toEqual([2000, 2000, 4000, 3000]);
+  });
+
   it('create + update stays a create of the patched row', () => {
     const merged = coalesceOps(op('create', { id: 'r1', title: 'a' }), op('update', { title: 'b' }));
     expect(merged?.kind).toBe('create');
