@@ -15,11 +15,22 @@ import { createKyTransport } from '../transport/createKyTransport';
 import type { TokenSource } from '../transport/types';
 import { afterRehydration, waitForCycle, waitForFollowerSync } from './awaitSync';
 import { createEmitter } from './createEmitter';
+import { registerCrash } from './crash';
 import { collectDiagnostics, debugLog } from './diagnostics';
 import { resolveConflictChoice } from './resolveConflictChoice';
 import { provideCharts } from './provideCharts';
 import { verifyTables } from './verify';
-import type { EngineDiagnostics, EngineStatus, SyncEngine, SyncEngineEvents, SyncEngineOptions, TransitionRecord } from './types';
+import type {
+  AnyRow,
+  EngineDiagnostics,
+  EngineStatus,
+  SyncEngine,
+  SyncEngineEvents,
+  SyncEngineOptions,
+  TableTypes,
+  TransitionRecord,
+  UntypedTables,
+} from './types';
 
 /** What one start of the engine holds; gone at stop. */
 interface Running {
@@ -34,7 +45,8 @@ interface Running {
  * every timer, listener and stream (as delays and invoked actors); the engine provides the actors, forwards
  * the app's calls as events, and keeps the facade.
  */
-export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+export function createSyncEngine<Tables extends TableTypes = UntypedTables>(typedOptions: SyncEngineOptions<Tables>): SyncEngine<Tables> {
+  const options = typedOptions as SyncEngineOptions;
   const db = createLocalDatabase(options);
   const tableNames = Object.keys(options.tables);
   const logger = options.logger ?? { error: (message: string, error?: unknown) => globalThis.console?.error(message, error) };
@@ -175,6 +187,20 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     r.store.close();
   }
 
+  async function crash(): Promise<void> {
+    const r = running;
+    if (!r) return;
+    // Close the database first: whatever the dying actors try to release or save fails, as in a killed tab.
+    db.close();
+    for (const cleanup of r.cleanups.splice(0))
+      void Promise.resolve()
+        .then(cleanup)
+        .catch(() => undefined);
+    r.actor.stop();
+    running = undefined;
+    starting = null;
+  }
+
   const engine: SyncEngine = {
     db,
     get status() {
@@ -205,20 +231,6 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return lifecycle;
     },
 
-    async unstable_crash() {
-      const r = running;
-      if (!r) return;
-      // Close the database first: whatever the dying actors try to release or save fails, as in a killed tab.
-      db.close();
-      for (const cleanup of r.cleanups.splice(0))
-        void Promise.resolve()
-          .then(cleanup)
-          .catch(() => undefined);
-      r.actor.stop();
-      running = undefined;
-      starting = null;
-    },
-
     async sync(opts = {}) {
       const { actor, election, store } = current();
       const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -247,13 +259,13 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       assertKnownTable(name, tableNames);
       return {
         put: async (row) => current().store.put(name, row),
-        update: async (id, patch) => current().store.update(name, id, patch),
+        update: async (id, patch) => current().store.update(name, id, patch as JsonObject),
         delete: async (id) => current().store.delete(name, id),
         bulkPut: async (rows) => current().store.bulkPut(name, rows),
-        bulkUpdate: async (updates) => current().store.bulkUpdate(name, updates),
+        bulkUpdate: async (updates) => current().store.bulkUpdate(name, updates as ReadonlyArray<{ id: string; patch: JsonObject }>),
         bulkDelete: async (ids) => current().store.bulkDelete(name, ids),
-        get: (id) => db.table(name).get(id) as Promise<JsonObject | undefined>,
-        toArray: () => db.table(name).toArray() as Promise<JsonObject[]>,
+        get: (id) => db.table(name).get(id) as Promise<AnyRow | undefined>,
+        toArray: () => db.table(name).toArray() as Promise<AnyRow[]>,
       };
     },
 
@@ -316,5 +328,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return debugLog(current().store, tabId, await engine.diagnostics());
     },
   };
-  return engine;
+  registerCrash(engine, crash);
+  // The typed face is the same object: rows are checked at run time whatever their static type.
+  return engine as unknown as SyncEngine<Tables>;
 }

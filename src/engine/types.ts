@@ -18,14 +18,37 @@ import type { WriteResult } from '../local/writeRows';
 import type { TokenSource } from '../transport/types';
 import type { EnvironmentTarget } from '../actors/watchEnvironment';
 
+/** A synced row: an object with a string `id` (its other fields must be JSON values). */
+export interface SyncRow {
+  id: string;
+}
+
+/**
+ * The synced tables' row types by table name: `{ tasks: Task; notes: Note }`. Untyped engines use the
+ * default, any table of JSON rows.
+ */
+export type TableTypes = Record<string, SyncRow>;
+
+/** Rows of an untyped engine: JSON objects with a string id. */
+export type AnyRow = { id: string } & JsonObject;
+
+/** The default table types: any table name, JSON rows. */
+export type UntypedTables = Record<string, AnyRow>;
+
+/** A table name of `Tables` (a string key). */
+export type TableName<Tables extends TableTypes> = Extract<keyof Tables, string>;
+
+/** The fields an update may change: any but `id`, each optional. */
+export type RowPatch<Row extends SyncRow> = Partial<Omit<Row, 'id'>>;
+
 /** Options of createSyncEngine. */
-export interface SyncEngineOptions {
+export interface SyncEngineOptions<Tables extends TableTypes = UntypedTables> {
   /** IndexedDB database name. */
   name: string;
   /** The sync server's base URL. */
   url: string;
-  /** The synced tables: name → Dexie index string whose primary key is `id`. */
-  tables: TableSchemas;
+  /** The synced tables: name → Dexie index string whose primary key is `id` (every table of `Tables`). */
+  tables: { readonly [Name in TableName<Tables>]: string } & TableSchemas;
   /**
    * Versioned changes of the data's shape (`{ 2: { transform: { tasks: ({ assignee, ...rest }) => ({ ...rest, owner: assignee }) } } }`),
    * run once per device at start over rows and everything waiting to be pushed. Index changes need none.
@@ -81,16 +104,24 @@ export interface EngineLogger {
   error(message: string, error?: unknown): void;
 }
 
-/** A table's writes and reads through the engine. */
-export interface EngineTable {
-  put(row: JsonObject): Promise<WriteResult>;
-  update(id: string, patch: JsonObject): Promise<WriteResult>;
+/** A table's writes and reads through the engine, typed by its row. */
+export interface EngineTable<Row extends SyncRow = AnyRow> {
+  /** Writes the whole row (creates it, or replaces every field of it). */
+  put(row: Row): Promise<WriteResult>;
+  /** Changes some fields of an existing row. */
+  update(id: string, patch: RowPatch<Row>): Promise<WriteResult>;
+  /** Deletes the row (a no-op when it does not exist). */
   delete(id: string): Promise<WriteResult>;
-  bulkPut(rows: readonly JsonObject[]): Promise<WriteResult>;
-  bulkUpdate(updates: ReadonlyArray<{ id: string; patch: JsonObject }>): Promise<WriteResult>;
+  /** put, for many rows in one transaction. */
+  bulkPut(rows: readonly Row[]): Promise<WriteResult>;
+  /** update, for many rows in one transaction. */
+  bulkUpdate(updates: ReadonlyArray<{ id: string; patch: RowPatch<Row> }>): Promise<WriteResult>;
+  /** delete, for many rows in one transaction. */
   bulkDelete(ids: readonly string[]): Promise<WriteResult>;
-  get(id: string): Promise<JsonObject | undefined>;
-  toArray(): Promise<JsonObject[]>;
+  /** The row as this device holds it. */
+  get(id: string): Promise<Row | undefined>;
+  /** Every row of the table on this device. */
+  toArray(): Promise<Row[]>;
 }
 
 /** The engine's status: the top-level state of the root chart's lifecycle (the chart's own type). */
@@ -136,15 +167,16 @@ export interface EngineDiagnostics {
   lastVerify: { at: number; checked: number; repairedBuckets: number; rowsPulled: number } | null;
 }
 
-/** The public face of chartsync. */
-export interface SyncEngine {
+/** The public face of chartsync; `Tables` types its tables (`SyncEngine<{ tasks: Task }>`). */
+export interface SyncEngine<Tables extends TableTypes = UntypedTables> {
   /** Opens the store, joins the tabs' election and starts the charts; syncs at once when it can. */
   start(): Promise<void>;
   /** Stops syncing, saves its state, leaves the election and closes the database. */
   stop(): Promise<void>;
   /** Asks for a sync; resolves when the cycle it triggered (or joined) is done. */
   sync(options?: { timeoutMs?: number }): Promise<void>;
-  table(name: string): EngineTable;
+  /** One synced table's reads and writes; an undeclared name is an UNKNOWN_TABLE error. */
+  table<Name extends TableName<Tables>>(name: Name): EngineTable<Tables[Name]>;
   /** The Dexie instance, for queries and liveQuery (available before start). */
   readonly db: LocalDb;
   readonly status: EngineStatus;
@@ -172,6 +204,4 @@ export interface SyncEngine {
   verify(options?: { tables?: readonly string[]; buckets?: number }): Promise<VerifyReport>;
   /** JSON for bug reports: diagnostics, pending ops, conflicts, dead letters, recent transitions. */
   exportDebugLog(): Promise<string>;
-  /** Test hook: dies like a killed tab — no state saved, no lock released. */
-  unstable_crash(): Promise<void>;
 }

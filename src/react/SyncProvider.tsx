@@ -1,13 +1,14 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { ChartsyncError } from '../core/errors';
-import type { SyncEngine } from '../engine';
+import type { SyncEngine, TableTypes, UntypedTables } from '../engine';
 
-const EngineContext = createContext<SyncEngine | null>(null);
+// The context holds engines of any table types; useSyncEngine<Tables>() gives the caller's typed view back.
+const EngineContext = createContext<object | null>(null);
 
 /** Props of SyncProvider. */
-export interface SyncProviderProps {
+export interface SyncProviderProps<Tables extends TableTypes = UntypedTables> {
   /** An engine created outside React (once per app, not per render). */
-  engine: SyncEngine;
+  engine: SyncEngine<Tables>;
   /** Rendered until the engine has started. @default null */
   fallback?: ReactNode;
   children?: ReactNode;
@@ -17,7 +18,7 @@ export interface SyncProviderProps {
  * Makes an engine available to the hooks below it, starting it if it is not started yet (children render
  * once it is, `fallback` until then). The engine outlives the provider: unmounting does not stop it.
  */
-export function SyncProvider({ engine, fallback = null, children }: SyncProviderProps) {
+export function SyncProvider<Tables extends TableTypes = UntypedTables>({ engine, fallback = null, children }: SyncProviderProps<Tables>) {
   const [ready, setReady] = useState(() => isStarted(engine));
   const [failure, setFailure] = useState<unknown>(null);
   useEffect(() => {
@@ -35,7 +36,8 @@ export function SyncProvider({ engine, fallback = null, children }: SyncProvider
   return <EngineContext.Provider value={engine}>{ready ? children : fallback}</EngineContext.Provider>;
 }
 
-function isStarted(engine: SyncEngine): boolean {
+/** Whether the engine's charts are running (its actor exists). */
+export function isStarted(engine: { readonly actor: unknown }): boolean {
   try {
     return Boolean(engine.actor);
   } catch {
@@ -43,9 +45,9 @@ function isStarted(engine: SyncEngine): boolean {
   }
 }
 
-/** The engine of the nearest SyncProvider. */
-export function useSyncEngine(): SyncEngine {
+/** The engine of the nearest SyncProvider, typed as the caller says (`useSyncEngine<AppTables>()`). */
+export function useSyncEngine<Tables extends TableTypes = UntypedTables>(): SyncEngine<Tables> {
   const engine = useContext(EngineContext);
   if (!engine) throw new ChartsyncError('NOT_STARTED', 'useSyncEngine() needs a <SyncProvider engine={engine}> above this component.');
-  return engine;
+  return engine as SyncEngine<Tables>;
 }

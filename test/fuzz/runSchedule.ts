@@ -1,4 +1,5 @@
 import { IDBFactory } from 'fake-indexeddb';
+import { crashEngine } from '../../src/engine/crash';
 import type { ConflictPolicies } from '../../src/core/conflict/types';
 import { isChartsyncError } from '../../src/core/errors';
 import { stableStringify } from '../../src/core/json/stableStringify';
@@ -189,7 +190,7 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
           return void (await new Promise((r) => setTimeout(r, step.ms)));
         case 'kill': {
           const index = devices.indexOf(device);
-          await device.engine.unstable_crash();
+          await crashEngine(device.engine);
           devices[index] = await open(index, device.options, device.script);
           return;
         }

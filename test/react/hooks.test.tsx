@@ -1,8 +1,8 @@
-import { StrictMode } from 'react';
+import { StrictMode, Suspense, useEffect } from 'react';
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncEngine } from '../../src/engine';
-import { SyncProvider, useConflicts, useLiveQuery, useSyncEngine, useSyncSelector, useSyncStatus, useTableSync } from '../../src/react';
+import { SyncProvider, useConflicts, useLiveQuery, useSuspenseSync, useSyncEngine, useSyncSelector, useSyncStatus, useTableSync } from '../../src/react';
 import type { SyncServer } from '../../src/server/createSyncServer';
 import { engineFor, freshOrg, startServer } from '../integration/engine/harness';
 
@@ -184,6 +184,38 @@ describe('React bindings on a real engine and server', () => {
     await act(() => b.sync());
     await a.sync();
     expect(await a.table('tasks').get('r')).toMatchObject({ title: 'bob' });
+  });
+
+  it('useSuspenseSync suspends until the first download is done: the first render below it has every row', async () => {
+    const org = freshOrg();
+    const writer = await engine(org);
+    await writer.start();
+    await writer.table('tasks').bulkPut(Array.from({ length: 30 }, (_, i) => ({ id: `t${i}`, title: `task ${i}` })));
+    await writer.sync();
+    const reader = await engine(org);
+    const seenAtMount: number[] = [];
+    function Downloaded() {
+      const e = useSuspenseSync<{ tasks: { id: string; title: string } }>();
+      useEffect(() => {
+        void e
+          .table('tasks')
+          .toArray()
+          .then((rows) => seenAtMount.push(rows.length));
+      }, [e]);
+      return <p role="note">downloaded</p>;
+    }
+    render(
+      <StrictMode>
+        <SyncProvider engine={reader}>
+          <Suspense fallback={<p role="note">downloading</p>}>
+            <Downloaded />
+          </Suspense>
+        </SyncProvider>
+      </StrictMode>,
+    );
+    await waitFor(() => expect(screen.getByRole('note').textContent).toBe('downloaded'));
+    await waitFor(() => expect(seenAtMount.length).toBeGreaterThan(0));
+    expect(seenAtMount.every((n) => n === 30)).toBe(true);
   });
 
   it('says clearly when a hook is used outside the provider', () => {

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { crashEngine } from '../../../src/engine/crash';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
@@ -84,7 +85,7 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     await first.start();
     for (let i = 0; i < 12; i++) await first.table('tasks').put({ id: `mine${i}`, title: `v${i}` });
     await eventually(() => JSON.stringify(first.actor.getSnapshot().value).includes(`"${substate}"`), 10_000, `the chart to reach ${substate}`);
-    await first.unstable_crash();
+    await crashEngine(first);
     await blocker?.release();
 
     const second = await engineFor(server, org, { ...options, fetch: globalThis.fetch });

@@ -1,4 +1,5 @@
 import { IDBFactory } from 'fake-indexeddb';
+import { crashEngine } from '../../../src/engine/crash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncEngine, SyncEngineOptions } from '../../../src/engine';
 import type { SyncServer } from '../../../src/server/createSyncServer';
@@ -398,7 +399,7 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     const options = { indexedDB, name: 'resume-db', pageSize: 10, script };
     const first = await device(org, 'ana', options);
     await eventually(async () => (await first.db.table('tasks').count()) >= 30, 10_000, 'three pages');
-    await first.unstable_crash();
+    await crashEngine(first);
     const fromStart = () =>
       script.requests.filter((r) => r.kind === 'pull' && !r.url.searchParams.has('cursor') && r.url.searchParams.get('tables') === 'tasks').length;
     expect(fromStart()).toBe(1);
