@@ -1,30 +1,35 @@
-// Public surface of `chartsync`. Every export is named here; nothing is re-exported wholesale.
+// Public surface of `chartsync`: the engine, its types and what an app needs to declare policies and read
+// merged values. Every export is named here; the building blocks (charts, store, lock, protocol) are in
+// `chartsync/internal`, without the stability promise.
+
+export { createSyncEngine } from './engine';
+export type {
+  AnyRow,
+  BucketRepair,
+  EngineDiagnostics,
+  EngineLogger,
+  EngineStatus,
+  EngineTable,
+  RowPatch,
+  SyncEngine,
+  SyncEngineEvents,
+  SyncEngineOptions,
+  SyncRow,
+  TableName,
+  TableTypes,
+  TransitionRecord,
+  UntypedTables,
+  VerifyReport,
+} from './engine';
+export { newId } from './core/ids/newId';
 
 export { ChartsyncError, isChartsyncError } from './core/errors';
 export type { ChartsyncErrorCode, ChartsyncErrorOptions } from './core/errors';
-
 export type { JsonObject, JsonValue } from './core/json/types';
-export { stableStringify } from './core/json/stableStringify';
-export { jsonEqual } from './core/json/jsonEqual';
-export { rowChecksum, stripMeta } from './core/json/rowChecksum';
-export { isMetaField } from './core/json/metaFields';
 
-export { fieldPriority, priorityOf } from './core/priority/priorityOf';
-export type { Priority, PriorityRules } from './core/priority/priorityOf';
-
-export type { BaseValue, Op, OpBase, OpKind } from './core/outbox/types';
-export { fieldTime } from './core/outbox/types';
-export { coalesceOps } from './core/outbox/coalesceOps';
-export { applyOp } from './core/outbox/applyOp';
-export { orderForPush } from './core/outbox/orderForPush';
-
-export { ROW_STAMP, changedByOthers, threeWayDiff } from './core/conflict/detect';
-export type { FieldStamp, RowStamps, ThreeWayDiff } from './core/conflict/detect';
-export { CONFLICT_STRATEGIES, DEFAULT_ROLE_RANKING, assertPolicies, resolveConflict } from './core/conflict/resolveConflict';
+export { CONFLICT_STRATEGIES } from './core/conflict/resolveConflict';
 export { counterAdd, counterValue, isPNCounter } from './core/conflict/fieldRules';
 export type { PNCounter } from './core/conflict/fieldRules';
-export { lastFieldWriter, lastWriter } from './core/conflict/lastWriter';
-export { policiesHash } from './core/conflict/policiesHash';
 export type {
   ConflictInput,
   ConflictPolicies,
@@ -38,55 +43,12 @@ export type {
   FieldSource,
   Resolution,
 } from './core/conflict/types';
+export type { Priority, PriorityRules } from './core/priority/priorityOf';
 
-export { PROTOCOL_VERSION } from './protocol/version';
-export { WIRE_ERROR_CODES, isRetryableStatus } from './protocol/errorCodes';
-export type { WireErrorCode } from './protocol/errorCodes';
-export { decodeCursor, encodeCursor } from './protocol/cursor';
-export type { CursorPosition } from './protocol/cursor';
-export { DEFAULT_PROTOCOL_LIMITS, createProtocolSchemas, protocolSchemas } from './protocol/schemas';
-export type {
-  ErrorBody,
-  ProtocolLimits,
-  PullResponse,
-  PushRequest,
-  PushResponse,
-  PushResult,
-  LiveEvent,
-  SyncStatusResponse,
-  WireChange,
-  WireOp,
-  WireRow,
-} from './protocol/schemas';
-export { parseMessage } from './protocol/parseMessage';
-export type { MessageIssue } from './protocol/parseMessage';
-
-export { createSyncEngine } from './engine';
-export type {
-  BucketRepair,
-  EngineDiagnostics,
-  EngineStatus,
-  EngineTable,
-  SyncEngine,
-  SyncEngineEvents,
-  SyncEngineOptions,
-  TransitionRecord,
-  VerifyReport,
-} from './engine';
-export { newId } from './core/ids/newId';
-export { bucketHashes, bucketOf } from './core/checksum/bucketHashes';
-export { openLocalStore, createLocalDatabase } from './local/openLocalStore';
-export type { LocalStore, LocalStoreOptions } from './local/openLocalStore';
 export type { RowWrite, WriteResult } from './local/writeRows';
 export type { TableSchemas } from './local/schema';
-export type { ConflictRecord, DeadLetter, LocalRow, OutboxEntry } from './local/types';
-export { createKyTransport } from './transport/createKyTransport';
-export type { KyTransportOptions } from './transport/createKyTransport';
-export type { RequestOutcome, TokenSource, Transport } from './transport/types';
-export { createSyncLock } from './coordination/createSyncLock';
-export type { LockHandle, SyncLock, SyncLockOptions } from './coordination/createSyncLock';
-export { createLeaderElection } from './coordination/createLeaderElection';
-export type { LeaderElection, LeaderElectionOptions } from './coordination/createLeaderElection';
-export { syncMachine } from '../machines/syncMachine';
-export type { SyncContext, SyncEvent as SyncMachineEvent, SyncActorRef } from '../machines/syncMachine';
+export type { LocalMigration, LocalMigrations } from './local/migrations';
+export type { ConflictRecord, DeadLetter, OutboxEntry } from './local/types';
+export type { TokenSource } from './transport/types';
 export type { SyncStatus } from '../machines/transitions';
+export { PROTOCOL_VERSION } from './protocol/version';

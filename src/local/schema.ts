@@ -1,5 +1,5 @@
 import { ChartsyncError } from '../core/errors';
-import { TABLE_NAME_PATTERN } from '../protocol/schemas';
+import { TABLE_NAME_PATTERN } from '../protocol/limits';
 
 /** The app's synced tables: name → Dexie index string whose primary key is `id` (e.g. 'id, status, assignee'). */
 export type TableSchemas = Readonly<Record<string, string>>;

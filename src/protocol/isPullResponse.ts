@@ -1,7 +1,7 @@
 import { unstorableString } from './jsonSafety';
-import { DEFAULT_PROTOCOL_LIMITS, type PullResponse, TABLE_NAME_PATTERN } from './schemas';
+import { DEFAULT_PROTOCOL_LIMITS, EPOCH_PATTERN, TABLE_NAME_PATTERN } from './limits';
+import type { PullResponse } from './schemas';
 
-const EPOCH = /^[0-9a-z]{1,32}$/;
 const TOP_KEYS = new Set(['changes', 'cursor', 'epoch', 'hasMore', 'remaining']);
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -9,15 +9,15 @@ const isCount = (value: unknown): boolean => typeof value === 'number' && Number
 
 /**
  * True when `value` is a pull response exactly as `protocolSchemas.pullResponse` accepts it, checked by
- * hand: a page of thousands of rows is validated in a fraction of zod's time. The transport uses it first
- * and asks zod only for what it refuses, to name the problem. A property test holds the two to the same
- * verdicts.
+ * hand in one pass: a page of thousands of rows is validated in a fraction of zod's time. The transport
+ * uses it first and asks checkResponse only for what it refuses, to name the problem. A property test holds
+ * it to the zod schema's verdicts.
  */
 export function isPullResponse(value: unknown, maxIdLength = DEFAULT_PROTOCOL_LIMITS.maxIdLength): value is PullResponse {
   if (!isPlainObject(value)) return false;
   for (const key in value) if (!TOP_KEYS.has(key)) return false;
   const { changes, cursor, epoch, hasMore, remaining } = value;
-  if (typeof cursor !== 'string' || typeof epoch !== 'string' || !EPOCH.test(epoch) || typeof hasMore !== 'boolean') return false;
+  if (typeof cursor !== 'string' || typeof epoch !== 'string' || !EPOCH_PATTERN.test(epoch) || typeof hasMore !== 'boolean') return false;
   if (remaining !== undefined && !isCount(remaining)) return false;
   if (!Array.isArray(changes)) return false;
   for (const change of changes) {

@@ -1,21 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { WIRE_ERROR_CODES } from './errorCodes';
 import { isReservedFieldName, unstorableString } from './jsonSafety';
 import { PROTOCOL_VERSION } from './version';
 
-/** Bounds the schemas enforce; the server may tighten them. */
-export interface ProtocolLimits {
-  /** Most ops in one push. @default 1000 */
-  maxOps: number;
-  /** Longest row, op and device id. @default 256 */
-  maxIdLength: number;
-}
+import { DEFAULT_PROTOCOL_LIMITS, EPOCH_PATTERN, type ProtocolLimits, TABLE_NAME_PATTERN } from './limits';
 
-/** The limits used when none are given. */
-export const DEFAULT_PROTOCOL_LIMITS: ProtocolLimits = { maxOps: 1000, maxIdLength: 256 };
-
-/** What a table name may be, on the wire, in the local store and on the server: a letter, then letters, digits or _. */
-export const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+export { DEFAULT_PROTOCOL_LIMITS, TABLE_NAME_PATTERN, type ProtocolLimits } from './limits';
 
 /** Builds every wire schema for the given limits. */
 export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
@@ -89,7 +79,7 @@ export function createProtocolSchemas(limits: Partial<ProtocolLimits> = {}) {
       }
     });
 
-  const epoch = z.string().regex(/^[0-9a-z]{1,32}$/, { error: 'epoch must be 1-32 lowercase letters or digits, as the server sent it' });
+  const epoch = z.string().regex(EPOCH_PATTERN, { error: 'epoch must be 1-32 lowercase letters or digits, as the server sent it' });
 
   const pushRequest = z.strictObject({
     protocol: z.literal(PROTOCOL_VERSION, { error: `protocol must be ${PROTOCOL_VERSION}` }),

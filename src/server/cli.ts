@@ -1,8 +1,10 @@
 // `chartsync-server` (here: `npm run server -- ...`): the reference sync server from the command line.
 import { parseArgs } from 'node:util';
 import { isChartsyncError } from '../core/errors';
-import { createSyncServer } from './createSyncServer';
 import { stderrLogger, type ServerLogger } from './logger';
+
+/** The server's packages: optional peer dependencies of chartsync, installed by those who run the server. */
+const SERVER_PACKAGES = ['hono', '@hono/node-server', 'jose', '@electric-sql/pglite', 'pg'];
 
 const USAGE = `Usage: chartsync-server [options]
 
@@ -72,6 +74,15 @@ if (level !== 'info' && level !== 'error') fail(`LOG_LEVEL must be error or info
 const logger: ServerLogger = level === 'error' ? { info: () => undefined, error: stderrLogger.error } : stderrLogger;
 
 try {
+  const { createSyncServer } = await import('./createSyncServer').catch((error: unknown) => {
+    const message = String((error as Error)?.message);
+    const missing = SERVER_PACKAGES.find((name) => message.includes(`'${name}'`));
+    if ((error as { code?: unknown })?.code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw error;
+    process.stderr.write(
+      `chartsync-server needs ${missing}, which is not installed. The server's packages are optional peers of chartsync:\n  npm install hono @hono/node-server jose @electric-sql/pglite   (and pg for DATABASE_URL)\n`,
+    );
+    process.exit(1);
+  });
   const server = await createSyncServer({
     port,
     host,
@@ -81,8 +92,8 @@ try {
     retentionMs,
     logger,
   });
-  console.log(
-    `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${data}`}${values.dev ? ', dev tokens on' : ''})`,
+  process.stdout.write(
+    `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${data}`}${values.dev ? ', dev tokens on' : ''})\n`,
   );
   // SIGTERM (a deploy, a container stop) and SIGINT end in-flight requests' sockets, close the database, exit 0.
   const stop = async () => {

@@ -9,8 +9,6 @@ import { stderrLogger, type ServerLogger } from './logger';
 import { createLiveStreams, type LiveStreamStats } from './sync/liveStreams';
 import { purgeExpired, type PurgeStats } from './sync/purgeExpired';
 import { ensureEpoch, migrate } from './storage/migrate';
-import { pgliteStorage } from './storage/pgliteStorage';
-import { postgresStorage } from './storage/postgresStorage';
 import type { Storage } from './storage/types';
 import { createPokeHub } from './sync/pokeHub';
 
@@ -73,24 +71,37 @@ export interface SyncServer {
   close(): Promise<void>;
 }
 
+/** Options of createSyncHandler: the server's, without what only a listening server has. */
+export type SyncHandlerOptions = Omit<SyncServerOptions, 'port' | 'host' | 'requestTimeoutMs'>;
+
+/** The sync server as a fetch handler, to mount in an app of your own (Hono, Node, any fetch server). */
+export interface SyncHandler {
+  /** Answers one request of the protocol (paths /sync/*, /health, /auth/dev-token in dev mode). */
+  fetch(request: Request): Response | Promise<Response>;
+  readonly storage: Storage;
+  /** The database's epoch (see ensureEpoch). */
+  readonly epoch: string;
+  stats(): SyncServerStats;
+  /** Purges tombstones and op outcomes older than `retentionMs` now (also done every hour). */
+  purge(): Promise<PurgeStats>;
+  /** Ends live streams' subscriptions, stops purging and closes the database. */
+  close(): Promise<void>;
+}
+
 /**
- * Starts the reference sync server: Hono on Node, PGlite by default (in `dataDir`), PostgreSQL with
- * `databaseUrl`. Migrations run on start. Resolves once it accepts requests.
+ * The reference sync server without a listening socket: opens the database (PGlite in `dataDir`, or
+ * PostgreSQL with `databaseUrl`), runs migrations and returns the protocol's fetch handler. Mount it with
+ * `app.mount('/', handler.fetch)` in Hono, or `serve({ fetch: handler.fetch })`.
  */
-export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
+export async function createSyncHandler(options: SyncHandlerOptions): Promise<SyncHandler> {
   const policies = options.policies ?? {};
   assertPolicies(policies);
-  const host = options.host ?? '127.0.0.1';
-  if (options.auth.mode === 'dev' && !isLoopback(host)) {
-    throw new ChartsyncError(
-      'CONFIG',
-      `Dev tokens are for local trials: anyone who can reach ${host} could mint a token for any org. Bind to loopback (127.0.0.1, ::1, localhost) or use JWT auth.`,
-    );
-  }
   const auth = createAuth(options.auth);
   const logger = options.logger ?? stderrLogger;
   const databaseUrl = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
-  const storage = databaseUrl ? await postgresStorage(databaseUrl, { logger }) : await pgliteStorage(options.dataDir);
+  const storage = databaseUrl
+    ? await (await driver(() => import('./storage/postgresStorage'), 'pg', 'DATABASE_URL is set')).postgresStorage(databaseUrl, { logger })
+    : await (await driver(() => import('./storage/pgliteStorage'), '@electric-sql/pglite', 'no DATABASE_URL is set')).pgliteStorage(options.dataDir);
   try {
     await migrate(storage);
   } catch (error) {
@@ -120,20 +131,6 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     epoch,
     heartbeatMs: options.heartbeatMs ?? 15_000,
   });
-  const requestTimeout = options.requestTimeoutMs ?? 30_000;
-  // A client that trickles its headers or body is cut once the whole request took longer than this (live
-  // streams are not affected: their request is complete; only the response goes on).
-  const serverOptions = { requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout / 2) };
-  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host, serverOptions }, (info: AddressInfo) =>
-      resolve({ server: s, port: info.port }),
-    );
-    s.once('error', reject);
-  }).catch(async (error: unknown) => {
-    await pokes.close();
-    await storage.close();
-    throw error;
-  });
   const purge = () => purgeExpired(storage, retentionMs);
   const purging = setInterval(
     () =>
@@ -143,6 +140,46 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     Math.min(3600_000, Math.max(1000, retentionMs / 4)),
   );
   purging.unref();
+  return {
+    fetch: (request) => app.fetch(request),
+    storage,
+    epoch,
+    stats: () => ({ ...streams.stats(), pokeSubscriptions: pokes.size() }),
+    purge,
+    async close() {
+      clearInterval(purging);
+      await pokes.close();
+      await storage.close();
+    },
+  };
+}
+
+/**
+ * Starts the reference sync server: Hono on Node, PGlite by default (in `dataDir`), PostgreSQL with
+ * `databaseUrl`. Migrations run on start. Resolves once it accepts requests.
+ */
+export async function createSyncServer(options: SyncServerOptions): Promise<SyncServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (options.auth.mode === 'dev' && !isLoopback(host)) {
+    throw new ChartsyncError(
+      'CONFIG',
+      `Dev tokens are for local trials: anyone who can reach ${host} could mint a token for any org. Bind to loopback (127.0.0.1, ::1, localhost) or use JWT auth.`,
+    );
+  }
+  const handler = await createSyncHandler(options);
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  // A client that trickles its headers or body is cut once the whole request took longer than this (live
+  // streams are not affected: their request is complete; only the response goes on).
+  const serverOptions = { requestTimeout, headersTimeout: Math.min(requestTimeout, 10_000), connectionsCheckingInterval: Math.min(1000, requestTimeout / 2) };
+  const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>((resolve, reject) => {
+    const s = serve({ fetch: handler.fetch, port: options.port ?? 8787, hostname: host, serverOptions }, (info: AddressInfo) =>
+      resolve({ server: s, port: info.port }),
+    );
+    s.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await handler.close();
+    throw error;
+  });
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -151,21 +188,31 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    storage,
-    epoch,
-    stats: () => ({ ...streams.stats(), pokeSubscriptions: pokes.size() }),
-    purge,
+    storage: handler.storage,
+    epoch: handler.epoch,
+    stats: handler.stats,
+    purge: handler.purge,
     async close() {
-      clearInterval(purging);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Live streams never end on their own: cut them.
         for (const socket of sockets) socket.destroy();
       });
-      await pokes.close();
-      await storage.close();
+      await handler.close();
     },
   };
+}
+
+// Loads a database driver module, which imports an optional peer dependency: when that package is not
+// installed, says which one to install instead of a bare module-not-found stack.
+async function driver<T>(load: () => Promise<T>, name: string, why: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const missing = (error as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);
+    if (!missing) throw error;
+    throw new ChartsyncError('CONFIG', `The sync server needs the package ${name} (${why}): npm install ${name}`, { cause: error });
+  }
 }
 
 function isLoopback(host: string): boolean {

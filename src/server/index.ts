@@ -1,7 +1,9 @@
 // Public surface of `chartsync/server`: the reference sync server, and what it shares with the client.
 
-export { createSyncServer } from './createSyncServer';
-export type { SyncServer, SyncServerOptions } from './createSyncServer';
+export { createSyncHandler, createSyncServer } from './createSyncServer';
+export type { SyncHandler, SyncHandlerOptions, SyncServer, SyncServerOptions, SyncServerStats } from './createSyncServer';
+export type { ServerLogger, LogFields } from './logger';
+export type { PurgeStats } from './sync/purgeExpired';
 export type { AuthConfig } from './auth/createAuth';
 export { DEFAULT_LIMITS } from './createApp';
 export type { ServerLimits } from './createApp';

@@ -1,8 +1,7 @@
 import ky, { TimeoutError } from 'ky';
 import { ChartsyncError, isChartsyncError } from '../core/errors';
 import { isPullResponse } from '../protocol/isPullResponse';
-import { parseMessage } from '../protocol/parseMessage';
-import { protocolSchemas, type LiveEvent } from '../protocol/schemas';
+import { checkResponse } from '../protocol/checkResponses';
 import { readSseStream } from './readSseStream';
 import { toTransportError } from './toTransportError';
 import type { RequestOutcome, TokenSource, Transport } from './types';
@@ -94,29 +93,29 @@ export function createKyTransport(options: KyTransportOptions): Transport {
   return {
     async push(body, signal) {
       const { json, bytes } = await request('sync/push', 'Push', { method: 'POST', body: JSON.stringify(body), signal });
-      return { response: parseMessage(protocolSchemas.pushResponse, json, 'push response'), bytes };
+      return { response: checkResponse('pushResponse', json, 'push response'), bytes };
     },
     async pull(query, signal) {
       const searchParams = new URLSearchParams({ limit: String(query.limit) });
       if (query.cursor) searchParams.set('cursor', query.cursor);
       if (query.tables.length) searchParams.set('tables', query.tables.join(','));
       const { json, bytes } = await request('sync/pull', 'Pull', { method: 'GET', searchParams, signal });
-      // Pages are large: checked by hand first; zod only names what that check refuses.
-      return { response: isPullResponse(json) ? json : parseMessage(protocolSchemas.pullResponse, json, 'pull response'), bytes };
+      // Pages are large: checked by the fast check first; the general one only names what it refuses.
+      return { response: isPullResponse(json) ? json : checkResponse('pullResponse', json, 'pull response'), bytes };
     },
     async status(signal) {
       const { json } = await request('sync/status', 'Status check', { method: 'GET', signal });
-      return parseMessage(protocolSchemas.status, json, 'status response');
+      return checkResponse('status', json, 'status response');
     },
     async checksums(table, buckets, signal) {
       const searchParams = new URLSearchParams({ table, buckets: String(buckets) });
       const { json } = await request('sync/checksums', 'Checksums', { method: 'GET', searchParams, signal });
-      return parseMessage(protocolSchemas.checksums, json, 'checksums response');
+      return checkResponse('checksums', json, 'checksums response');
     },
     async bucket(table, buckets, bucket, signal) {
       const searchParams = new URLSearchParams({ table, buckets: String(buckets), bucket: String(bucket) });
       const { json } = await request('sync/bucket', 'Bucket', { method: 'GET', searchParams, signal });
-      return parseMessage(protocolSchemas.bucket, json, 'bucket response');
+      return checkResponse('bucket', json, 'bucket response');
     },
     async stream(handlers, signal) {
       // changes=1: pokes carry small commits' changes (a server that does not know it ignores it).
@@ -132,8 +131,7 @@ export function createKyTransport(options: KyTransportOptions): Transport {
       handlers.onOpen();
       try {
         await readSseStream(response.body, (data) => {
-          const event = parseMessage(protocolSchemas.liveEvent, JSON.parse(data), 'live event');
-          handlers.onEvent(event as LiveEvent);
+          handlers.onEvent(checkResponse('liveEvent', JSON.parse(data), 'live event'));
         });
       } catch (cause) {
         if (signal.aborted) return;

@@ -34,7 +34,7 @@ export function freshOrg(): string {
 }
 
 /** A protocol client for one user of one org. */
-export async function clientFor(server: SyncServer, claims: { user?: string; org: string; role?: string }, deviceId = 'dev-1') {
+export async function clientFor(server: Pick<SyncServer, 'url'>, claims: { user?: string; org: string; role?: string }, deviceId = 'dev-1') {
   const token = await tokenFor(claims);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   return {
