@@ -76,7 +76,7 @@ export type SyncHandlerOptions = Omit<SyncServerOptions, 'port' | 'host' | 'requ
 
 /** The sync server as a fetch handler, to mount in an app of your own (Hono, Node, any fetch server). */
 export interface SyncHandler {
-  /** Answers one request of the protocol (paths /sync/*, /health, /auth/dev-token in dev mode). */
+  /** Answers one request of the protocol (paths /sync/*, /healthz, /auth/dev-token in dev mode). */
   fetch(request: Request): Response | Promise<Response>;
   readonly storage: Storage;
   /** The database's epoch (see ensureEpoch). */
