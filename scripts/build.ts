@@ -39,7 +39,6 @@ await build({
     format: 'esm',
     entryFileNames: '[name].js',
     chunkFileNames: 'chunks/[name]-[hash].js',
-    sourcemap: true,
     // The React entry runs in client components only (React Server Components frameworks read this).
     banner: (chunk) => (chunk.name === 'react' ? "'use client';" : chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
   },

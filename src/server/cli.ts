@@ -20,7 +20,7 @@ Options (each falls back to an environment variable):
 Environment:
   DATABASE_URL          PostgreSQL connection string (default: embedded PGlite in --data)
   JWT_SECRET            HS256 secret of the bearer tokens (required without --dev)
-  LOG_LEVEL             error or info (default info): JSON lines on stderr
+  LOG_LEVEL             error or info (default info: a line per request too): JSON lines on stderr
 `;
 
 function fail(message: string): never {
@@ -91,6 +91,7 @@ try {
     ...(tables ? { tables: tables.split(',') } : {}),
     retentionMs,
     logger,
+    requestLog: level === 'info',
   });
   process.stdout.write(
     `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${data}`}${values.dev ? ', dev tokens on' : ''})\n`,

@@ -69,6 +69,8 @@ export interface AppDeps {
   heartbeatMs: number;
   /** Where errors are logged. @default JSON lines on stderr */
   logger?: ServerLogger;
+  /** Log one line per request (id, method, path, status, duration: never row data, names or tokens). @default false */
+  requestLog?: boolean;
   /** The registry of live streams (caps and timers). @default a fresh one */
   streams?: LiveStreams;
   /** @default DEFAULT_MAX_STREAMS_PER_TOKEN */
@@ -108,7 +110,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const id = crypto.randomUUID();
     c.set('requestId', id);
     c.header('x-request-id', id);
+    const started = performance.now();
     await next();
+    if (!deps.requestLog) return;
+    // The path without its query (the live stream's carries the token); no body, no org or user names.
+    logger.info({ msg: 'request', requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
   // Browsers may reuse a preflight answer for 10 minutes (without it, 5 seconds): an app syncing from
   // another origin does not pay an OPTIONS round trip before most pushes.

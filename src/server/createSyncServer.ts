@@ -49,6 +49,8 @@ export interface SyncServerOptions {
   retentionMs?: number;
   /** Where errors and database reconnects are logged. @default JSON lines on stderr */
   logger?: ServerLogger;
+  /** Log one line per request at info (request id, method, path, status, ms; never row data, names or tokens). @default false */
+  requestLog?: boolean;
 }
 
 /** What the server holds open, for tests and diagnostics. */
@@ -118,6 +120,7 @@ export async function createSyncHandler(options: SyncHandlerOptions): Promise<Sy
   const retentionMs = options.retentionMs ?? 30 * 24 * 3600_000;
   const app = createApp({
     logger,
+    ...(options.requestLog ? { requestLog: true } : {}),
     streams,
     ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
     ...(options.maxStreamsPerToken !== undefined ? { maxStreamsPerToken: options.maxStreamsPerToken } : {}),

@@ -505,6 +505,37 @@ describe('server processes, hardened', () => {
     expect(lines[0]).not.toContain(token);
   });
 
+  it('logs one line per request with its id, status and duration, and without row data, org or token', async () => {
+    const lines: string[] = [];
+    const org = `org-${freshOrg()}`;
+    const server = await startServer(null, { requestLog: true, logger: { info: (line) => lines.push(JSON.stringify(line)), error: () => undefined } });
+    try {
+      const client = await clientFor(server, { org });
+      await client.push([op({ rowId: 'a', patch: { id: 'a', title: 'top secret' } })]);
+      const pulled = await fetch(`${server.url}/sync/pull?token=${client.token}`);
+      expect(pulled.status).toBe(401);
+      const events = await fetch(`${server.url}/sync/events?token=${client.token}`, { signal: AbortSignal.timeout(300) }).catch(() => null);
+      await events?.body?.cancel().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 400));
+      const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(logged.map((l) => [l.method, l.path, l.status])).toEqual(
+        expect.arrayContaining([
+          ['POST', '/sync/push', 200],
+          ['GET', '/sync/pull', 401],
+        ]),
+      );
+      const push = logged.find((l) => l.path === '/sync/push')!;
+      expect(push).toMatchObject({ msg: 'request', requestId: expect.any(String), ms: expect.any(Number) });
+      for (const line of lines) {
+        expect(line).not.toContain(client.token);
+        expect(line).not.toMatch(/top secret/);
+        expect(line).not.toContain(org);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   // Slow clients: a body trickled 2 bytes at a time must not hold a socket for minutes.
   it('drops a client that trickles its request body', async () => {
     const server = await startServer(null, { requestTimeoutMs: 1500 });
