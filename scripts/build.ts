@@ -45,7 +45,7 @@ await build({
 });
 
 // Declarations: tsc emits them for the entries (and what they reach) under dist/types.
-execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(root, 'scripts', 'tsconfig.build.json')], { stdio: 'inherit' });
 
 const types = join(dist, 'types');
 for (const file of walk(types)) {

@@ -48,7 +48,19 @@ export type { Priority, PriorityRules } from './core/priority/priorityOf';
 export type { RowWrite, WriteResult } from './local/writeRows';
 export type { TableSchemas } from './local/schema';
 export type { LocalMigration, LocalMigrations } from './local/migrations';
-export type { ConflictRecord, DeadLetter, OutboxEntry } from './local/types';
+export type { ConflictRecord, DeadLetter, MetaEntry, OutboxEntry, Tombstone } from './local/types';
 export type { TokenSource } from './transport/types';
-export type { SyncStatus } from '../machines/transitions';
+export { START_STATE, SYNC_STATUSES } from '../machines/transitions';
+export type { SyncStatus, SyncTopState } from '../machines/transitions';
+
+// Types the options and diagnostics above refer to, so an app can name them.
+export type { SyncConfig, SyncMetrics, SyncProgress } from '../machines/syncMachine';
+export type { SyncFailure } from '../machines/failure';
+export type { ConnectionContext, ConnectionQuality } from '../machines/connectionMachine';
+export type { FieldTransform } from './local/migrations';
+export type { LocalDb } from './local/db';
+export type { OpBase, OpKind, BaseValue } from './core/outbox/types';
+export type { ChannelLike } from './coordination/createLeaderElection';
+export type { LockManagerLike } from './coordination/lockManager';
+export type { EnvironmentTarget } from './actors/watchEnvironment';
 export { PROTOCOL_VERSION } from './protocol/version';

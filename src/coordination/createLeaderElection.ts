@@ -4,9 +4,13 @@ import type { LockManagerLike } from './lockManager';
 
 /** The part of BroadcastChannel leader election uses. */
 export interface ChannelLike {
+  /** Sends a message to the other tabs. */
   postMessage(message: unknown): void;
+  /** Listens to the other tabs' messages. */
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Stops listening. */
   removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Leaves the channel. */
   close(): void;
 }
 

@@ -1,5 +1,6 @@
 /** The part of the Web Locks API (navigator.locks) the sync lock uses. */
 export interface LockManagerLike {
+  /** Runs `callback` holding the named lock (as navigator.locks.request). */
   request(
     name: string,
     options: { ifAvailable?: boolean; steal?: boolean; mode?: 'exclusive' | 'shared' },

@@ -101,6 +101,7 @@ export interface SyncEngineOptions<Tables extends TableTypes = UntypedTables> {
 
 /** Where the engine reports problems that have no caller to reject. */
 export interface EngineLogger {
+  /** Reports a problem (and the error behind it, when there is one). */
   error(message: string, error?: unknown): void;
 }
 
@@ -191,10 +192,32 @@ export interface SyncEngine<Tables extends TableTypes = UntypedTables> {
   setToken(token: TokenSource): void;
   /** Leaves `error` and tries again. */
   retry(): void;
-  readonly outbox: { count(): Promise<number>; list(): Promise<OutboxEntry[]> };
-  readonly deadLetters: { list(): Promise<DeadLetter[]>; retry(id: number): Promise<void>; discard(id: number): Promise<void> };
-  readonly conflicts: { list(): Promise<ConflictRecord[]>; resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void> };
+  /** The ops waiting to be pushed. */
+  readonly outbox: {
+    /** How many ops wait. */
+    count(): Promise<number>;
+    /** The waiting ops, oldest first. */
+    list(): Promise<OutboxEntry[]>;
+  };
+  /** Ops the server refused for good, or that failed too often: kept for the app to retry or discard. */
+  readonly deadLetters: {
+    /** Every dead letter. */
+    list(): Promise<DeadLetter[]>;
+    /** Queues the op again and asks for a sync. */
+    retry(id: number): Promise<void>;
+    /** Drops the op (its local change stays until the next pull of the row). */
+    discard(id: number): Promise<void>;
+  };
+  /** Conflicts a manual policy left to the app. */
+  readonly conflicts: {
+    /** Every unresolved conflict. */
+    list(): Promise<ConflictRecord[]>;
+    /** Resolves one: keep this device's version, the server's, or a merged row. */
+    resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void>;
+  };
+  /** A snapshot of everything the engine knows about itself. */
   diagnostics(): Promise<EngineDiagnostics>;
+  /** Calls `fn` with every event of `type`; returns unsubscribe. */
   on<K extends keyof SyncEngineEvents>(type: K, fn: (payload: SyncEngineEvents[K]) => void): () => void;
   /**
    * Compares every table's (or the given tables') bucket hashes with the server's and re-pulls only the

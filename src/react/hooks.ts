@@ -84,7 +84,13 @@ export function useOutbox(): OutboxEntry[] {
 }
 
 /** Dead-lettered ops, live, with retry and discard. */
-export function useDeadLetters(): { deadLetters: DeadLetter[]; retry(id: number): Promise<void>; discard(id: number): Promise<void> } {
+export function useDeadLetters(): {
+  deadLetters: DeadLetter[];
+  /** Queues the op again and asks for a sync. */
+  retry(id: number): Promise<void>;
+  /** Drops the op. */
+  discard(id: number): Promise<void>;
+} {
   const engine = useSyncEngine();
   const deadLetters = useLiveQuery(() => engine.deadLetters.list(), [engine], []);
   const retry = useCallback((id: number) => engine.deadLetters.retry(id), [engine]);
@@ -93,7 +99,11 @@ export function useDeadLetters(): { deadLetters: DeadLetter[]; retry(id: number)
 }
 
 /** Unresolved conflicts, live, with resolve(id, 'local' | 'remote' | mergedRow). */
-export function useConflicts(): { conflicts: ConflictRecord[]; resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void> } {
+export function useConflicts(): {
+  conflicts: ConflictRecord[];
+  /** Resolves one: keep this device's version, the server's, or a merged row. */
+  resolve(id: number, choice: 'local' | 'remote' | JsonObject): Promise<void>;
+} {
   const engine = useSyncEngine();
   const conflicts = useLiveQuery(() => engine.conflicts.list(), [engine], []);
   const resolve = useCallback((id: number, choice: 'local' | 'remote' | JsonObject) => engine.conflicts.resolve(id, choice), [engine]);

@@ -66,6 +66,7 @@ export interface SyncServer {
   readonly storage: Storage;
   /** The database's epoch (see ensureEpoch). */
   readonly epoch: string;
+  /** Live streams and poke subscriptions held open now. */
   stats(): SyncServerStats;
   /** Purges tombstones and op outcomes older than `retentionMs` now (the server also does it every hour). */
   purge(): Promise<PurgeStats>;
@@ -83,6 +84,7 @@ export interface SyncHandler {
   readonly storage: Storage;
   /** The database's epoch (see ensureEpoch). */
   readonly epoch: string;
+  /** Live streams and poke subscriptions held open now. */
   stats(): SyncServerStats;
   /** Purges tombstones and op outcomes older than `retentionMs` now (also done every hour). */
   purge(): Promise<PurgeStats>;

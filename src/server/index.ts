@@ -11,3 +11,5 @@ export type { Storage, SqlExecutor } from './storage/types';
 export { PROTOCOL_VERSION } from '../protocol/version';
 export { createProtocolSchemas, protocolSchemas } from '../protocol/schemas';
 export { decodeCursor, encodeCursor } from '../protocol/cursor';
+export type { CursorPosition } from '../protocol/cursor';
+export type { ProtocolLimits } from '../protocol/limits';

@@ -3,7 +3,9 @@ export type LogFields = Record<string, string | number | boolean | undefined>;
 
 /** Where the server writes its log lines (JSON lines on stderr by default). */
 export interface ServerLogger {
+  /** A line about normal operation (a request, a reconnect). */
   info(fields: LogFields): void;
+  /** A line about a failure. */
   error(fields: LogFields): void;
 }
 

@@ -70,7 +70,11 @@ export type ConflictPolicy =
   | { strategy: 'role-based'; roles?: readonly string[] }
   | { strategy: 'field-merge'; fields?: Readonly<Record<string, FieldRule>>; default?: FieldRule }
   | { strategy: 'manual' }
-  | { strategy: 'custom'; resolve: (input: ConflictInput) => JsonObject };
+  | {
+      strategy: 'custom';
+      /** The resolved row from both sides (and the base, when known). */
+      resolve: (input: ConflictInput) => JsonObject;
+    };
 
 /** The name of a conflict strategy. */
 export type ConflictStrategy = ConflictPolicy['strategy'];

@@ -1,5 +1,6 @@
 /** Runs SQL. Both drivers speak the same PostgreSQL dialect. */
 export interface SqlExecutor {
+  /** Runs one statement with `$1`-style parameters; resolves to its rows. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
@@ -14,5 +15,6 @@ export interface Storage extends SqlExecutor {
    * function.
    */
   listen(channel: string, fn: (payload: string) => void, onRestored?: () => void): Promise<() => Promise<void>>;
+  /** Closes the connection(s); the storage is unusable after. */
   close(): Promise<void>;
 }
