@@ -73,6 +73,22 @@ const level = env.LOG_LEVEL ?? 'info';
 if (level !== 'info' && level !== 'error') fail(`LOG_LEVEL must be error or info, got ${level}`);
 const logger: ServerLogger = level === 'error' ? { info: () => undefined, error: stderrLogger.error } : stderrLogger;
 
+// SIGTERM (a deploy, a container stop) and SIGINT end in-flight requests' sockets, close the database, exit
+// 0 — once, however many signals come (a process manager's SIGTERM then SIGINT, Ctrl-C twice), and also when
+// one comes while the server is still starting (it finishes starting, then closes).
+let starting: Promise<{ close(): Promise<void> } | null> = Promise.resolve(null);
+let stopping: Promise<void> | null = null;
+const stop = () => {
+  stopping ??= starting
+    .then((server) => server?.close())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
 try {
   const { createSyncServer } = await import('./createSyncServer').catch((error: unknown) => {
     const message = String((error as Error)?.message);
@@ -83,7 +99,7 @@ try {
     );
     process.exit(1);
   });
-  const server = await createSyncServer({
+  const started = createSyncServer({
     port,
     host,
     dataDir: data,
@@ -93,16 +109,11 @@ try {
     logger,
     requestLog: level === 'info',
   });
+  starting = started.catch(() => null);
+  const server = await started;
   process.stdout.write(
     `chartsync server on ${server.url} (${server.storage.kind === 'postgres' ? 'PostgreSQL' : `PGlite in ${data}`}${values.dev ? ', dev tokens on' : ''})\n`,
   );
-  // SIGTERM (a deploy, a container stop) and SIGINT end in-flight requests' sockets, close the database, exit 0.
-  const stop = async () => {
-    await server.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
 } catch (error) {
   // A refusal the operator can act on (a locked data folder, a bad config): its message, no stack trace.
   if (isChartsyncError(error)) {

@@ -425,6 +425,48 @@ describe('server processes, hardened', () => {
     expect(badPort.err).toMatch(/--port must be a port number, got eighty/);
   });
 
+  it('the CLI shuts down on SIGTERM: exit 0, the data folder released for the next process; twice or during start-up too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chartsync-sigterm-'));
+    const start = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--dev', '--port', '0', '--data', dir], {
+        env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'error' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const listening = new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const url = /chartsync server on (\S+)/.exec(out)?.[1];
+          if (url) resolve(url);
+        });
+        void exited.then((code) => reject(new Error(`exited with ${code} before listening`)));
+      });
+      return { child, exited, listening };
+    };
+    try {
+      const first = start();
+      const url = await first.listening;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      // The PGlite folder's lock went with it: a second server on the same folder starts.
+      // A process manager's SIGTERM then SIGINT (or Ctrl-C twice) closes once and still exits 0.
+      const second = start();
+      await second.listening;
+      second.child.kill('SIGTERM');
+      second.child.kill('SIGINT');
+      expect(await second.exited).toBe(0);
+      // A signal while the server is still starting: it starts, closes, exits 0.
+      const third = start();
+      await new Promise((r) => setTimeout(r, 300));
+      third.child.kill('SIGTERM');
+      expect(await third.exited).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   // 10: in JWKS mode, tokens for another audience or issuer were accepted.
   it('requires an audience in JWKS mode, and refuses tokens for another audience or issuer', async () => {
     expect(() => createAuth({ mode: 'jwt', jwksUrl: 'https://auth.example/.well-known/jwks.json' })).toThrow(/audience/);
