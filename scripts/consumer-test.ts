@@ -3,7 +3,7 @@
 // and runs the server bin, a `tsc --moduleResolution nodenext` project that uses typed tables, and a Vite
 // React app for React 18 and for React 19 — builds the apps and, in Chromium, syncs a row from each
 // through the packed `chartsync-server`. Needs the npm registry and Debian's Chromium; nothing else.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -117,6 +117,16 @@ export function useTasks(): SyncEngine<Tables> {
   const help = run(join(node, 'node_modules', '.bin', 'chartsync-server'), ['--help'], node);
   if (!help.startsWith('Usage: chartsync-server')) throw new Error(`chartsync-server --help printed:\n${help}`);
   step('chartsync-server --help: ok');
+  // pg is not installed here: asked for PostgreSQL, the bin names the package to install, without a stack.
+  const noPg = spawnSync(join(node, 'node_modules', '.bin', 'chartsync-server'), ['--dev', '--port', '0'], {
+    cwd: node,
+    env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', JWT_SECRET: '' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (noPg.status !== 1 || !/npm install pg/.test(noPg.stderr) || /\bat .*:\d+:\d+/.test(noPg.stderr))
+    throw new Error(`chartsync-server without pg: exit ${noPg.status}, stderr:\n${noPg.stderr}`);
+  step('chartsync-server without its optional peer pg: names it (exit 1)');
   run(bin('tsc'), ['-p', join(node, 'tsconfig.json')], node);
   step('tsc --moduleResolution nodenext on typed tables: ok');
 
