@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { createApp, DEFAULT_LIMITS } from '../../../src/server/createApp';
 import { createAuth } from '../../../src/server/auth/createAuth';
 import { createSyncServer, type SyncServer } from '../../../src/server/createSyncServer';
 import type { Storage } from '../../../src/server/storage/types';
+import { LOCK_FILE } from '../../../src/server/storage/dataDirLock';
 import { clientFor, DRIVERS, freshOrg, op, rowOf, SECRET, startServer, tokenFor } from './harness';
 
 const rawPush = (ops: unknown, deviceId: unknown = 'd') => JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId, ops });
@@ -457,15 +459,17 @@ describe('server processes, hardened', () => {
       second.child.kill('SIGTERM');
       second.child.kill('SIGINT');
       expect(await second.exited).toBe(0);
-      // A signal while the server is still starting: it starts, closes, exits 0.
+      // A signal while the server is still starting (its folder locked, the database opening): it starts,
+      // closes, exits 0.
       const third = start();
-      await new Promise((r) => setTimeout(r, 300));
+      third.listening.catch(() => undefined);
+      while (!existsSync(join(dir, LOCK_FILE))) await new Promise((r) => setTimeout(r, 5));
       third.child.kill('SIGTERM');
       expect(await third.exited).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   // 10: in JWKS mode, tokens for another audience or issuer were accepted.
   it('requires an audience in JWKS mode, and refuses tokens for another audience or issuer', async () => {
