@@ -1,7 +1,7 @@
 // `npm run build:lib`: the package's dist — ESM bundles per public entry (rolldown) and declaration files
 // (tsc), whose relative imports get explicit `.js` paths so `nodenext` consumers resolve them.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -26,6 +26,7 @@ const ENTRIES = {
 const packages = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 const external = (id: string) => id.startsWith('node:') || packages.some((name) => id === name || id.startsWith(`${name}/`));
 
+mkdirSync(dist, { recursive: true });
 for (const name of readdirSync(dist, { withFileTypes: true })) if (name.name !== 'demo') rmSync(join(dist, name.name), { recursive: true, force: true });
 
 await build({

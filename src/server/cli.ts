@@ -78,16 +78,15 @@ const logger: ServerLogger = level === 'error' ? { info: () => undefined, error:
 // one comes while the server is still starting (it finishes starting, then closes).
 let starting: Promise<{ close(): Promise<void> } | null> = Promise.resolve(null);
 let stopping: Promise<void> | null = null;
-const stop = () => {
-  stopping ??= starting
+const stop = (): Promise<void> =>
+  (stopping ??= starting
     .then((server) => server?.close())
     .then(
       () => process.exit(0),
       () => process.exit(1),
-    );
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+    ));
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
 
 try {
   const { createSyncServer } = await import('./createSyncServer').catch((error: unknown) => {

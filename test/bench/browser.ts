@@ -4,14 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium } from '../e2e/chromium';
 import { startBenchServer } from './serverProcess';
 import type { WorkloadResult } from './workloads';
-
-/** Debian's Chromium (apt-get install -y chromium). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'];
 
 /** A workload's result in the browser, with the page's peak JS heap and the server's memory. */
 export interface BrowserResult extends WorkloadResult {
@@ -53,7 +49,7 @@ async function serve(dir: string): Promise<Server> {
 export async function runInBrowser(pageDir: string, workload: string): Promise<BrowserResult> {
   const server = await startBenchServer();
   const pages = await serve(pageDir);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));

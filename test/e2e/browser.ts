@@ -1,20 +1,7 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
 import { createSyncServer, type SyncServer } from '../../src/server/createSyncServer';
-
-/** Debian's Chromium (apt-get install -y chromium); playwright-core downloads no browser of its own. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './chromium';
 
 /** The built demo on a loopback port, a sync server with dev tokens, and Chromium. */
 export interface E2E {
@@ -31,7 +18,7 @@ export async function startE2E(): Promise<E2E> {
   const sync = await createSyncServer({ port: 0, databaseUrl: null, auth: { mode: 'dev' }, policies: { tasks: { strategy: 'manual' } }, heartbeatMs: 5000 });
   const demo = await preview({ configFile: new URL('../../vite.config.ts', import.meta.url).pathname, preview: { port: 0, strictPort: false } });
   const address = demo.httpServer.address() as { port: number };
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  const browser = await launchChromium();
   return {
     browser,
     sync,
