@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -429,11 +429,14 @@ describe('server processes, hardened', () => {
 
   it('the CLI shuts down on SIGTERM: exit 0, the data folder released for the next process; twice or during start-up too', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chartsync-sigterm-'));
+    const children: ChildProcess[] = [];
     const start = () => {
+      // PGlite in `dir` (an inherited DATABASE_URL would take PostgreSQL, which has no folder lock).
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--dev', '--port', '0', '--data', dir], {
-        env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'error' },
+        env: { ...process.env, DATABASE_URL: '', JWT_SECRET: '', LOG_LEVEL: 'error' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
+      children.push(child);
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       const listening = new Promise<string>((resolve, reject) => {
         let out = '';
@@ -458,11 +461,15 @@ describe('server processes, hardened', () => {
       // is still starting (the folder locked, the database opening): it starts, closes, exits 0.
       const second = start();
       second.listening.catch(() => undefined);
-      while (!existsSync(join(dir, LOCK_FILE))) await new Promise((r) => setTimeout(r, 5));
+      for (let waited = 0; !existsSync(join(dir, LOCK_FILE)); waited += 5) {
+        if (waited > 60_000) throw new Error('the second server never locked its data folder');
+        await new Promise((r) => setTimeout(r, 5));
+      }
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
       expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
     } finally {
+      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
