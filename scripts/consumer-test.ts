@@ -181,7 +181,8 @@ createRoot(document.getElementById('root')!).render(
   step('starting the packed chartsync-server');
   const server = spawn(join(node, 'node_modules', '.bin', 'chartsync-server'), ['--dev', '--port', '0', '--data', join(work, 'data')], {
     cwd: node,
-    env: { ...process.env, JWT_SECRET: '', LOG_LEVEL: 'error' },
+    // PGlite in a folder of its own whatever DATABASE_URL CI has set (pg is not installed here).
+    env: { ...process.env, DATABASE_URL: '', JWT_SECRET: '', LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(server);
