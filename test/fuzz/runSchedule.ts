@@ -128,7 +128,7 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
     // A merge table starts with its rows, made by the first device and seen by all.
     if (table === 'merge') {
       for (const id of ROWS) record(devices[0]!, 'put', await devices[0]!.engine.table('merge').put({ id, tags: [], count: 0, prio: 0 }));
-      for (const d of devices) await d.engine.sync({ timeoutMs: 10_000 });
+      for (const d of devices) await syncOrExplain(d.engine, 10_000);
     }
 
     for (const [index, step] of steps.entries()) {
@@ -215,7 +215,7 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
       if (pending.every((n) => n === 0)) break;
       if (Date.now() > deadline) throw new IntentViolation(`outboxes never drained: ${pending.join(', ')} ops left`);
     }
-    for (let round = 0; round < 2; round++) for (const d of devices) await d.engine.sync({ timeoutMs: 10_000 });
+    for (let round = 0; round < 2; round++) for (const d of devices) await syncOrExplain(d.engine, 10_000);
 
     // Nothing keeps syncing once settled: a tab that takes over the lead runs one cycle (a few requests),
     // an engine in a loop many more.
@@ -262,5 +262,22 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
     return { writes: writes.length, opsSent: sent.size, rows: serverRows.size, faults };
   } finally {
     await Promise.all(devices.map((d) => d.engine.stop().catch(() => undefined)));
+  }
+}
+
+/**
+ * sync(), and when it times out, what the engine's chart believed then (leader, online, a request pending,
+ * its cycle counters) next to what the election says: a rare time-out of the fuzzer is then diagnosable
+ * from its report alone.
+ */
+async function syncOrExplain(engine: SyncEngine, timeoutMs: number): Promise<void> {
+  try {
+    await engine.sync({ timeoutMs });
+  } catch (error) {
+    if (!isChartsyncError(error, 'TIMEOUT')) throw error;
+    const snapshot = engine.actor.getSnapshot();
+    const c = snapshot.context;
+    const facts = `chart: state ${JSON.stringify(snapshot.value)}, isLeader ${c.isLeader}, online ${c.online}, syncRequested ${c.syncRequested}, cycle ${c.cycle}, completedCycle ${c.completedCycle}; election: leader ${engine.isLeader}`;
+    throw new Error(`${error.message} [${facts}]`, { cause: error });
   }
 }
