@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { isChartsyncError } from '../core/errors';
 import { stderrLogger, type ServerLogger } from './logger';
+import { missingPackage } from './missingPackage';
 
 /** The server's packages: optional peer dependencies of chartsync, installed by those who run the server. */
 const SERVER_PACKAGES = ['hono', '@hono/node-server', 'jose', '@electric-sql/pglite', 'pg'];
@@ -90,9 +91,8 @@ process.on('SIGTERM', () => void stop());
 
 try {
   const { createSyncServer } = await import('./createSyncServer').catch((error: unknown) => {
-    const message = String((error as Error)?.message);
-    const missing = SERVER_PACKAGES.find((name) => message.includes(`'${name}'`));
-    if ((error as { code?: unknown })?.code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw error;
+    const missing = missingPackage(error, SERVER_PACKAGES);
+    if (!missing) throw error;
     process.stderr.write(
       `chartsync-server needs ${missing}, which is not installed. The server's packages are optional peers of chartsync:\n  npm install hono @hono/node-server jose @electric-sql/pglite   (and pg for DATABASE_URL)\n`,
     );

@@ -6,6 +6,7 @@ import { ChartsyncError } from '../core/errors';
 import { createAuth, type AuthConfig } from './auth/createAuth';
 import { createApp, DEFAULT_LIMITS, type ServerLimits } from './createApp';
 import { stderrLogger, type ServerLogger } from './logger';
+import { missingPackage } from './missingPackage';
 import { createLiveStreams, type LiveStreamStats } from './sync/liveStreams';
 import { purgeExpired, type PurgeStats } from './sync/purgeExpired';
 import { ensureEpoch, migrate } from './storage/migrate';
@@ -214,8 +215,7 @@ async function driver<T>(load: () => Promise<T>, name: string, why: string): Pro
   try {
     return await load();
   } catch (error) {
-    const missing = (error as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);
-    if (!missing) throw error;
+    if (!missingPackage(error, [name])) throw error;
     throw new ChartsyncError('CONFIG', `The sync server needs the package ${name} (${why}): npm install ${name}`, { cause: error });
   }
 }
