@@ -4,13 +4,14 @@
 // React app for React 18 and for React 19 — builds the apps and, in Chromium, syncs a row from each
 // through the packed `chartsync-server`. Needs the npm registry and Debian's Chromium; nothing else.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../test/e2e/chromium';
+import { serveFolder } from '../test/e2e/serveFolder';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'chartsync-consumer-'));
@@ -199,7 +200,9 @@ createRoot(document.getElementById('root')!).render(
   const browser = await launchChromium();
   try {
     for (const { react, dir } of apps) {
-      const appUrl = await serveStatic(join(dir, 'dist'));
+      const folder = await serveFolder(join(dir, 'dist'));
+      servers.push(folder);
+      const appUrl = `http://127.0.0.1:${(folder.address() as AddressInfo).port}`;
       const org = `consumer-${react}-${Date.now().toString(36)}`;
       const page = await (await browser.newContext()).newPage();
       const errors: string[] = [];
@@ -243,19 +246,4 @@ async function pullAll(server: string, org: string): Promise<Array<Record<string
     changes: Array<{ row: Record<string, unknown> }>;
   };
   return page.changes.map((c) => c.row).filter((row) => !row._deleted);
-}
-
-/** Serves a built app's folder on a free loopback port. */
-async function serveStatic(dir: string): Promise<string> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-  const files = new Set(readdirSync(dir, { recursive: true }).map(String));
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).slice(1) || 'index.html';
-    const file = files.has(path) ? path : 'index.html';
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(join(dir, file)));
-  });
-  servers.push(server);
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

@@ -1,11 +1,11 @@
 // Runs one benchmark workload in headless Chromium (Debian's, through playwright-core): the page of
 // browser/ bundled by Vite, served from loopback, real IndexedDB; the server in its own process.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'vite';
 import { launchChromium } from '../e2e/chromium';
+import { serveFolder } from '../e2e/serveFolder';
 import { startBenchServer } from './serverProcess';
 import type { WorkloadResult } from './workloads';
 
@@ -27,28 +27,10 @@ export async function buildPage(): Promise<{ dir: string; dispose(): void }> {
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-
-async function serve(dir: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://page').pathname;
-    try {
-      const body = readFileSync(join(dir, path === '/' ? 'index.html' : path.replace(/\.\./g, '')));
-      res.writeHead(200, { 'content-type': TYPES[extname(path) || '.html'] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
 /** One run of `workload` in a new Chromium process against a new server process. */
 export async function runInBrowser(pageDir: string, workload: string): Promise<BrowserResult> {
   const server = await startBenchServer();
-  const pages = await serve(pageDir);
+  const pages = await serveFolder(pageDir);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
