@@ -1,5 +1,5 @@
 import { ChartsyncError } from '../core/errors';
-import { unstorableString } from './jsonSafety';
+import { isPlainObject, unstorableString } from './jsonSafety';
 import { DEFAULT_PROTOCOL_LIMITS, EPOCH_PATTERN, TABLE_NAME_PATTERN } from './limits';
 import type { MessageIssue } from './parseMessage';
 import type { ChecksumsResponse, BucketResponse, LiveEvent, PullResponse, PushResponse, SyncStatusResponse } from './schemas';
@@ -14,7 +14,6 @@ type Check = (value: unknown, path: string, issues: MessageIssue[]) => void;
 type Field = { check: Check; optional?: true };
 
 const at = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const string: Check = (value, path, issues) => {
   if (typeof value !== 'string') issues.push({ path, message: 'expected a string' });

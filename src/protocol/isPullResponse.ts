@@ -1,10 +1,9 @@
-import { unstorableString } from './jsonSafety';
+import { isPlainObject, unstorableString } from './jsonSafety';
 import { DEFAULT_PROTOCOL_LIMITS, EPOCH_PATTERN, TABLE_NAME_PATTERN } from './limits';
 import type { PullResponse } from './schemas';
 
 const TOP_KEYS = new Set(['changes', 'cursor', 'epoch', 'hasMore', 'remaining']);
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /**

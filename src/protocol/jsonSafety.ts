@@ -4,6 +4,11 @@ export const MAX_JSON_DEPTH = 64;
 // Keys every plain object inherits: as field names they read inherited functions where a value is expected.
 const RESERVED = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/** True for a JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** True for field names that are `Object.prototype` members (`__proto__`, `constructor`, `toString`…): refused everywhere. */
 export function isReservedFieldName(name: string): boolean {
   return RESERVED.has(name);
