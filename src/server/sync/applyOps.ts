@@ -102,9 +102,24 @@ function applyToExisting(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outc
   const unseen = changedByOthers(stored.stamps, op.base?.v ?? 0, ctx.deviceId);
   if (unseen.length === 0) {
     if (op.kind === 'delete' && stored.deleted) return deleteAgain(op, stored, ctx);
-    return { status: 'applied', row: fastForward(op, stored, ctx) };
+    return { status: 'applied', row: fastForward(op, stored, ctx, forwardResult(op, stored)) };
   }
   return resolve(op, stored, unseen, ctx);
+}
+
+// The row a fast-forwarded op makes. A put that lists the fields it changes (its device had the row)
+// changes those alone: the rest of it is the device's copy, which lacks what another device wrote when a
+// pulled row met the put unsent, and must not remove it.
+function forwardResult(op: WireOp, stored: StoredRow): JsonObject | undefined {
+  if (op.kind !== 'create' || stored.deleted || !op.base?.fields) return opResult(op, stored);
+  const listed = op.base.fields;
+  const data: JsonObject = { ...stored.data };
+  for (const field of Object.keys(listed)) {
+    if (field === 'id') continue;
+    if (field in op.patch) data[field] = op.patch[field]!;
+    else delete data[field];
+  }
+  return { ...data, id: op.rowId };
 }
 
 // A delete of a row already deleted changes nothing — unless it is the later deletion: the row's deletion

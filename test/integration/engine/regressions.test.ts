@@ -351,6 +351,35 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     for (const e of [a, b]) expect(await e.table('tasks').get('r')).not.toHaveProperty('note');
   });
 
+  it("a put pulled over while unacknowledged keeps the other device's field it never touched (the note is not lost by the next put)", async () => {
+    const org = freshOrg();
+    const script = scriptedFetch();
+    const a = await device(org, 'ana', { script, retry: { retryBaseMs: 400, retryMaxMs: 400, maxAttempts: 50 } });
+    const c = await device(org, 'cem');
+    await a.table('tasks').put({ id: 'r', title: 'base' });
+    await a.sync();
+    await c.sync();
+    a.setOnline(false);
+    await c.table('tasks').update('r', { note: 'from cem' });
+    await c.sync();
+    // Ana, offline, puts the row as she sees it (no note): her put changes only the title.
+    await a.table('tasks').put({ id: 'r', title: 'ana' });
+    // Its push is refused once with a 503; the same cycle's pull brings Cem's note while the put waits.
+    const pullsBefore = script.count('pull');
+    script.on('push', { status: 503 });
+    a.setOnline(true);
+    await eventually(() => script.count('pull') > pullsBefore && a.status !== 'syncing', 5000, "ana's pull after the refused push");
+    await tick();
+    expect(await a.table('tasks').get('r')).toMatchObject({ title: 'ana', note: 'from cem' });
+    // Her next put, of the row she now sees, is a new op: it must not remove the note either.
+    const seen = (await a.table('tasks').get('r')) as Record<string, unknown>;
+    await a.table('tasks').put({ ...seen, id: 'r', title: 'ana, again' });
+    await eventually(async () => (await a.outbox.count()) === 0, 5000, "ana's puts to be pushed after the backoff");
+    await settle(a, c);
+    expect(await serverRow(org, 'tasks', 'r')).toMatchObject({ title: 'ana, again', note: 'from cem' });
+    for (const e of [a, c]) expect(await e.table('tasks').get('r')).toMatchObject({ title: 'ana, again', note: 'from cem' });
+  });
+
   it('sync() resolves when the cycle it joined fails and is retried, instead of hanging to its timeout', async () => {
     const org = freshOrg();
     const script = scriptedFetch();

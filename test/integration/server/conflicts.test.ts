@@ -321,6 +321,32 @@ describe.each(DRIVERS)('conflict resolution on $name', ({ databaseUrl }) => {
     expect(rowOf(second, 'r', 'man')).toMatchObject({ title: 'v2', notes: 'more' });
   });
 
+  it('a put that lists the fields it changes changes only those when it fast-forwards: a field its device never showed stays', async () => {
+    // Cem adds a note; Ana's device, whose copy of the row at that version lacked it, puts the row with a
+    // new title. Her put names `title` alone as changed, so the note is not hers to remove.
+    const org = freshOrg();
+    const ana = await clientFor(server, { org, user: 'ana' }, 'A');
+    const cem = await clientFor(server, { org, user: 'cem' }, 'C');
+    const v1 = rowOf(await ana.push([op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'base' }, at: 100 })], 'A'), 'r', 'fmd')!._v;
+    const update = { table: 'fmd', rowId: 'r', kind: 'update' as const, patch: { note: 'cem' }, base: { v: v1, fields: { note: [] as [] } }, at: 200 };
+    const v2 = rowOf(await cem.push([op(update)], 'C'), 'r', 'fmd')!._v;
+    const put = op({ table: 'fmd', rowId: 'r', patch: { id: 'r', title: 'ana' }, base: { v: v2, fields: { title: ['base'] } }, at: 300 });
+    const answer = await ana.push([put], 'A');
+    expect(answer.results[0]).toMatchObject({ status: 'applied' });
+    expect(rowOf(answer, 'r', 'fmd')).toMatchObject({ title: 'ana', note: 'cem' });
+    // A field it lists as changed and does not have is removed.
+    const removal = op({
+      table: 'fmd',
+      rowId: 'r',
+      patch: { id: 'r', title: 'ana' },
+      base: { v: rowOf(answer, 'r', 'fmd')!._v, fields: { note: ['cem'] } },
+      at: 400,
+    });
+    const removed = rowOf(await ana.push([removal], 'A'), 'r', 'fmd');
+    expect(removed).toMatchObject({ title: 'ana' });
+    expect(removed).not.toHaveProperty('note');
+  });
+
   it('decides a delete against a concurrent edit by the policy as a whole row', async () => {
     const org = freshOrg();
     const alice = await clientFor(server, { org, user: 'alice' }, 'A');
