@@ -13,6 +13,7 @@ import { PROTOCOL_VERSION } from '../protocol/version';
 import type { Auth } from './auth/createAuth';
 import { HttpError } from './http/httpError';
 import { readJsonBody } from './http/readJsonBody';
+import { sizedJson } from './http/sizedJson';
 import type { Storage } from './storage/types';
 import { describeError, stderrLogger, type ServerLogger } from './logger';
 import { headSeq } from './sync/headSeq';
@@ -128,14 +129,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.onError((error, c) => {
     if (error instanceof HttpError)
-      return c.json({ error: { code: error.code, message: error.message, ...(error.opId ? { opId: error.opId } : {}) } }, error.status);
+      return sizedJson(c, { error: { code: error.code, message: error.message, ...(error.opId ? { opId: error.opId } : {}) } }, error.status);
     if (isChartsyncError(error, 'INVALID_MESSAGE') || isChartsyncError(error, 'INVALID_CURSOR')) {
-      return c.json({ error: { code: error.code === 'INVALID_CURSOR' ? 'INVALID_CURSOR' : 'INVALID_BODY', message: error.message } }, 400);
+      return sizedJson(c, { error: { code: error.code === 'INVALID_CURSOR' ? 'INVALID_CURSOR' : 'INVALID_BODY', message: error.message } }, 400);
     }
     // Never a stack trace on the wire, never row data or tokens in the log: its class, code and frames.
     const requestId = c.get('requestId');
     logger.error({ msg: 'request failed', requestId, method: c.req.method, path: c.req.path, ...describeError(error) });
-    return c.json({ error: { code: 'INTERNAL', message: `Internal server error (request ${requestId}); the request changed nothing. Retry later.` } }, 500);
+    return sizedJson(
+      c,
+      { error: { code: 'INTERNAL', message: `Internal server error (request ${requestId}); the request changed nothing. Retry later.` } },
+      500,
+    );
   });
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}.` } }, 404));
 
@@ -205,7 +210,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       ...(deps.tables ? { tables: deps.tables } : {}),
     };
     const { results, rows, head } = await pushOps(storage, c.get('caller'), request.deviceId, ops, options, seen?.seq ?? 0);
-    return c.json({ results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
+    return sizedJson(c, { results, rows, cursor: encodeCursor(deps.epoch, head), epoch: deps.epoch });
   });
 
   app.get('/sync/pull', async (c) => {
@@ -220,7 +225,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     const page = await pullChanges(storage, deps.epoch, c.get('caller').org, after, tables, limit);
     // The length lets the compression middleware skip small pages.
-    return c.body(page.json, 200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(page.json)) });
+    return sizedJson(c, page.json);
   });
 
   app.get('/sync/status', async (c) => {
@@ -245,7 +250,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     );
     const hashes = Array.from({ length: buckets }, () => '0');
     for (const { bucket, hash } of folded) hashes[Number(bucket)] = hash;
-    return c.json({ table, buckets, hashes });
+    return sizedJson(c, { table, buckets, hashes });
   });
 
   // The live rows of one bucket, for self-healing: a client whose bucket hash differs re-pulls only it.
@@ -257,7 +262,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!Number.isInteger(bucket) || bucket < 0 || bucket >= buckets)
       throw new HttpError(400, 'BAD_REQUEST', `bucket must be an integer from 0 to ${buckets - 1}.`);
     const org = c.get('caller').org;
-    return c.json({ table, buckets, bucket, ...(await bucketRows(storage, deps.epoch, org, table, buckets, bucket)) });
+    return sizedJson(c, { table, buckets, bucket, ...(await bucketRows(storage, deps.epoch, org, table, buckets, bucket)) });
   });
 
   app.get('/sync/events', (c) => {

@@ -168,6 +168,33 @@ describe.each(DRIVERS)('bad input on $name', ({ databaseUrl }) => {
     expect(JSON.parse(small.body.toString()).changes).toHaveLength(2);
   });
 
+  it('regression: a small push answer is sent plain with its length, not gzip-streamed (it cost each push ~2.5 ms)', async () => {
+    const c = await clientFor(server, { org: freshOrg() });
+    // Raw HTTP, so nothing decompresses behind our back.
+    const rawPush = (ops: ReturnType<typeof op>[]) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest(
+          `${server.url}/sync/push`,
+          { method: 'POST', headers: { authorization: `Bearer ${c.token}`, 'content-type': 'application/json', 'accept-encoding': 'gzip' } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ protocol: PROTOCOL_VERSION, deviceId: 'd', ops }));
+      });
+    const small = await rawPush([op({ rowId: 's1' })]);
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(Number(small.headers['content-length'])).toBe(small.body.length);
+    expect(JSON.parse(small.body.toString()).results).toHaveLength(1);
+    const ops = Array.from({ length: 50 }, (_, i) => op({ rowId: `b${i}`, patch: { id: `b${i}`, title: 'compressible '.repeat(30) } }));
+    const large = await rawPush(ops);
+    expect(large.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(large.body).toString()).rows).toHaveLength(50);
+  });
+
   it("serves bucket checksums that match the client's own computation", async () => {
     const c = await clientFor(server, { org: freshOrg() });
     const rows = Array.from({ length: 30 }, (_, i) => ({ id: `k${i}`, title: `T${i}` }));
