@@ -57,11 +57,12 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     batch: OutboxEntry[],
     token: number,
     signal: AbortSignal,
+    cursors?: Record<string, string | null>,
   ): Promise<{ pushed: number; bytes: number; allApplied: boolean; advanced: boolean }> {
     let response: PushResponse;
     let bytes: number;
     try {
-      const cursor = furthestCursor(Object.values(await store.meta.cursors()));
+      const cursor = furthestCursor(Object.values(cursors ?? (await store.meta.cursors())));
       ({ response, bytes } = await transport.push(
         { protocol: PROTOCOL_VERSION, deviceId: store.deviceId, ...(cursor ? { cursor } : {}), ops: batch.map(toWire) },
         signal,
@@ -129,11 +130,13 @@ export function createPushBatchActor(deps: PushBatchDeps) {
   return fromPromise<PushBatchOutput, PushBatchInput>(async ({ input, signal }) => {
     const started = performance.now();
     const token = input.lockToken;
-    // A cycle pushes what was waiting when it began; writes made meanwhile go in the next cycle, after a pull.
-    const bound = input.bound ?? (await store.outbox.lastSeq());
-    // Nothing was queued when the cycle began (a poke's cycle, typically): no claim, no transaction.
-    if (bound === 0) return { pushed: 0, bytes: 0, durationMs: performance.now() - started, remaining: 0, bound, nextRetryAt: null, cursors: {} };
-    const { batch, outlook } = await store.outbox.claim(token, { maxOps, maxSeq: bound });
+    // A cycle pushes what was waiting when it began (the first claim fixes the bound); writes made meanwhile
+    // go in the next cycle, after a pull.
+    const nothing = (bound: number) => ({ pushed: 0, bytes: 0, durationMs: performance.now() - started, remaining: 0, bound, nextRetryAt: null, cursors: {} });
+    if (input.bound === 0) return nothing(0);
+    const { batch, outlook, bound, cursors: seen } = await store.outbox.claim(token, { maxOps, ...(input.bound === null ? {} : { maxSeq: input.bound }) });
+    // Nothing was queued when the cycle began (a poke's cycle, typically).
+    if (bound === 0) return nothing(0);
     let pushed = 0;
     let bytes = 0;
     // The outlook counted from the claim holds when every op of the batch was applied (acknowledged, gone);
@@ -143,7 +146,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     if (batch.length > 0) {
       try {
         let allApplied: boolean;
-        ({ pushed, bytes, allApplied, advanced } = await send(batch, token, signal));
+        ({ pushed, bytes, allApplied, advanced } = await send(batch, token, signal, seen));
         settled = allApplied;
       } catch (error) {
         settled = false;

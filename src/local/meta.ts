@@ -24,6 +24,12 @@ export async function setMeta(db: LocalDb, key: string, value: unknown): Promise
   await db._meta.put({ key, value });
 }
 
+/** The pull cursors of `tables` (null: never pulled), in the caller's transaction if there is one. */
+export async function readCursors(db: LocalDb, tables: readonly string[]): Promise<Record<string, string | null>> {
+  const entries = tables.length ? await db._meta.bulkGet(tables.map(META_KEYS.cursor)) : [];
+  return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));
+}
+
 /**
  * This device's id: made once, kept in `_meta`, the same across reloads and tabs (two tabs opening a new
  * database at once agree on one id: the first write wins and the other reads it).

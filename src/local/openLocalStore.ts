@@ -5,7 +5,7 @@ import type { WireChange, WireRow } from '../protocol/schemas';
 import type { ApplyStats } from './applyServerRows';
 import { applyRemote, type ApplyRemoteOptions } from './applyRemote';
 import { listConflicts, recordConflicts, removeConflict } from './conflicts';
-import { ensureDeviceId, getMeta, META_KEYS, setMeta } from './meta';
+import { ensureDeviceId, getMeta, META_KEYS, readCursors, setMeta } from './meta';
 import { ackOps, type CursorAdvance, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
@@ -62,7 +62,7 @@ export interface LocalStore {
     peekBatch(limits?: BatchLimits): Promise<OutboxEntry[]>;
     /** Reads the next batch and marks it in flight in one transaction (what a push must send). */
     claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
-    /** claimBatch, with what is left to push once the batch is acknowledged (from the same read). */
+    /** claimBatch, with what is left to push once the batch is acknowledged, the cycle's bound and the cursors (one transaction). */
     claim(lockToken: number, limits?: BatchLimits): Promise<Claim>;
     /** countReady and nextRetryAt from one read. */
     outlook(maxSeq?: number): Promise<PushOutlook>;
@@ -147,7 +147,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
     outbox: {
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
-      claim: (token, limits) => claimNext(db, token, { now: now(), ...limits }),
+      claim: (token, limits) => claimNext(db, token, { now: now(), tables, ...limits }),
       outlook: (maxSeq) => pushOutlook(db, now(), maxSeq),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
       lastSeq: async () => (await db._outbox.orderBy('seq').last())?.seq ?? 0,
@@ -177,10 +177,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
       }),
     reset: () => resetStore(db, tables),
     meta: {
-      cursors: async () => {
-        const entries = await db._meta.bulkGet(tables.map(META_KEYS.cursor));
-        return Object.fromEntries(tables.map((t, i) => [t, (entries[i]?.value as string | undefined) ?? null]));
-      },
+      cursors: () => readCursors(db, tables),
       needingInitial: async () => {
         const entries = await db._meta.bulkGet(tables.map(META_KEYS.complete));
         return tables.filter((_, i) => entries[i]?.value !== true);

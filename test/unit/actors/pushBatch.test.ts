@@ -6,7 +6,7 @@ import type { Transport } from '../../../src/transport/types';
 import { openTestStore, task } from '../local/helpers';
 
 describe('the push batch actor', () => {
-  it('with nothing queued when the cycle began, claims nothing and sends nothing (no outbox transaction)', async () => {
+  it('one claim transaction fixes the cycle bound and reads the cursors the push sends; with nothing queued it sends nothing', async () => {
     const store = await openTestStore();
     const claims: unknown[] = [];
     const claim = store.outbox.claim;
@@ -14,14 +14,20 @@ describe('the push batch actor', () => {
       claims.push(args);
       return claim(...args);
     };
-    const pushes: unknown[] = [];
+    const cursorReads: unknown[] = [];
+    const cursors = store.meta.cursors;
+    (store.meta as { cursors: typeof cursors }).cursors = () => {
+      cursorReads.push(1);
+      return cursors();
+    };
+    const pushes: Array<{ cursor?: string; cursorReadsBefore: number }> = [];
     const transport = {
-      push: async (body: { ops: Array<{ opId: string; table: string; rowId: string }> }) => {
-        pushes.push(body);
+      push: async (body: { cursor?: string; ops: Array<{ opId: string; table: string; rowId: string }> }) => {
+        pushes.push({ ...body, cursorReadsBefore: cursorReads.length });
         const response: PushResponse = {
           results: body.ops.map((op) => ({ opId: op.opId, status: 'applied' as const })),
-          rows: body.ops.map((op) => ({ table: op.table, row: { ...task(op.rowId), id: op.rowId, _v: 1, _deleted: false } })),
-          cursor: 'c2.e1.1',
+          rows: body.ops.map((op) => ({ table: op.table, row: { ...task(op.rowId), id: op.rowId, _v: 9, _deleted: false } })),
+          cursor: 'c2.e1.9',
           epoch: 'e1',
         };
         return { response, bytes: 10 };
@@ -29,10 +35,17 @@ describe('the push batch actor', () => {
     } as unknown as Transport;
     const run = () => toPromise(createActor(createPushBatchActor({ store, transport }), { input: { lockToken: 0, bound: null } }).start());
     expect(await run()).toMatchObject({ pushed: 0, remaining: 0, bound: 0, nextRetryAt: null });
-    expect([claims.length, pushes.length]).toEqual([0, 0]);
+    expect([claims.length, pushes.length]).toEqual([1, 0]);
+    await store.applyRemote('tasks', [], 'c2.e1.5');
     await store.put('tasks', task('a'));
-    expect(await run()).toMatchObject({ pushed: 1, remaining: 0 });
-    expect([claims.length, pushes.length]).toEqual([1, 1]);
+    expect(await run()).toMatchObject({ pushed: 1, remaining: 0, bound: 1 });
+    expect([claims.length, pushes.length]).toEqual([2, 1]);
+    expect(pushes[0]).toMatchObject({ cursor: 'c2.e1.5', cursorReadsBefore: 0 });
     expect(await store.outbox.count()).toBe(0);
+    // A bound of 0 (the cycle began with nothing queued) ends the cycle's pushing without a transaction.
+    await store.put('tasks', task('b'));
+    const zero = await toPromise(createActor(createPushBatchActor({ store, transport }), { input: { lockToken: 0, bound: 0 } }).start());
+    expect(zero).toMatchObject({ pushed: 0, bound: 0 });
+    expect(claims).toHaveLength(2);
   });
 });
