@@ -5,7 +5,6 @@ import { stableStringify } from '../../core/json/stableStringify';
 import type { PushResult, WireChange, WireOp } from '../../protocol/schemas';
 import { HttpError } from '../http/httpError';
 import type { Storage } from '../storage/types';
-import { orgSequence } from './headSeq';
 import { rowChecksumSync } from './rowChecksumSync';
 import { applyOps, rowKey, toWireChange, type ApplyContext, type OpOutcome } from './applyOps';
 import type { Caller, StoredRow } from './types';
@@ -70,8 +69,8 @@ export interface PushOutcome {
 }
 
 /**
- * Applies a push in ONE SQL transaction with set-based statements: a per-org advisory lock, one read of the
- * remembered op ids, one read of the touched rows, the algorithm in memory (applyOps), one upsert of the
+ * Applies a push in ONE SQL transaction with set-based statements: a per-org advisory lock, one read (the
+ * org's head, the remembered op ids, the touched rows), the algorithm in memory (applyOps), one upsert of the
  * changed rows, one insert of the outcomes, one sequence update and a NOTIFY that fires on commit.
  *
  * Why pulls never skip a change: every push of an org first takes `pg_advisory_xact_lock(org)`, held to
@@ -97,7 +96,26 @@ export async function pushOps(
 ): Promise<PushOutcome> {
   return storage.transaction(async (tx) => {
     await tx.query(`select pg_advisory_xact_lock(hashtext($1))`, [caller.org]);
-    const { head, purged } = await orgSequence(tx, caller.org);
+    // One read for all: the org's head and purge point, the ops' remembered outcomes and the rows they touch.
+    const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
+    const [read] = await tx.query<{
+      head: string | number | null;
+      purged: string | number | null;
+      stored: Array<{ op_id: string; result: OpOutcome; hash: string | null }>;
+      records: RowRecord[];
+    }>(
+      `select
+         (select seq from chartsync_orgs where org = $1) as head,
+         (select purged_seq from chartsync_orgs where org = $1) as purged,
+         (select coalesce(json_agg(json_build_object('op_id', op_id, 'result', result, 'hash', hash)), '[]')
+            from chartsync_ops where org = $1 and op_id = any($2::text[])) as stored,
+         (select coalesce(json_agg(json_build_object('tbl', tbl, 'id', id, 'data', data, 'v', v, 'fv', fv, 'deleted', deleted,
+                 'last_at', last_at, 'last_device', last_device, 'last_role', last_role)), '[]')
+            from chartsync_rows where org = $1 and (tbl, id) in (select * from unnest($3::text[], $4::text[]))) as records`,
+      [caller.org, ops.map((op) => op.opId), touched.map((op) => op.table), touched.map((op) => op.rowId)],
+    );
+    const head = Number(read?.head ?? 0);
+    const purged = Number(read?.purged ?? 0);
     // Tombstones the client never saw may be gone (older than the retention): its view cannot be trusted.
     if (seenSeq > 0 && seenSeq < purged)
       throw new HttpError(
@@ -113,17 +131,6 @@ export async function pushOps(
         'RESET_REQUIRED',
         `The ops were written after changes this server no longer has (seen ${seenSeq}, head ${head}): its data was restored. Download everything again and then push (the engine does this by itself).`,
       );
-    // One read for both: the ops' remembered outcomes and the rows they touch.
-    const touched = [...new Map(ops.map((op) => [rowKey(op.table, op.rowId), op])).values()];
-    const [read] = await tx.query<{ stored: Array<{ op_id: string; result: OpOutcome; hash: string | null }>; records: RowRecord[] }>(
-      `select
-         (select coalesce(json_agg(json_build_object('op_id', op_id, 'result', result, 'hash', hash)), '[]')
-            from chartsync_ops where org = $1 and op_id = any($2::text[])) as stored,
-         (select coalesce(json_agg(json_build_object('tbl', tbl, 'id', id, 'data', data, 'v', v, 'fv', fv, 'deleted', deleted,
-                 'last_at', last_at, 'last_device', last_device, 'last_role', last_role)), '[]')
-            from chartsync_rows where org = $1 and (tbl, id) in (select * from unnest($3::text[], $4::text[]))) as records`,
-      [caller.org, ops.map((op) => op.opId), touched.map((op) => op.table), touched.map((op) => op.rowId)],
-    );
     const stored = read?.stored ?? [];
     const records = read?.records ?? [];
     const remembered = new Map(stored.map((r) => [r.op_id, r.result]));
