@@ -90,7 +90,7 @@ export interface SyncContext {
   pullsPending: readonly string[];
   /** Pending ops left after the last push batch (of those the cycle pushes). */
   pushRemaining: number;
-  /** The newest outbox key the running cycle pushes (null until its first batch): later writes wait for the next cycle, after a pull. */
+  /** The newest outbox key the running cycle pushes (from the lock that began it, else its first batch; null until then): later writes wait for the next cycle, after a pull. */
   pushBound: number | null;
   /** Number of the cycle running or last started (counts every start, retries included). */
   cycle: number;
@@ -185,7 +185,8 @@ export type SyncEvent =
   | { type: 'RETRY' }
   | { type: 'RESET' }
   | { type: 'FAIL'; error: SyncFailure }
-  | { type: 'LOCK.ACQUIRED'; token: number }
+  /** `bound`: the newest outbox key when the lock was taken (the cycle's push bound), when the lock read it. */
+  | { type: 'LOCK.ACQUIRED'; token: number; bound?: number }
   | { type: 'LOCK.FAILED'; error: SyncFailure }
   /** A local write was committed (the engine's store reports it). */
   | { type: 'WRITE' }
@@ -486,7 +487,10 @@ export const syncMachine = setup({
           states: {
             locking: {
               on: {
-                'LOCK.ACQUIRED': { target: 'pushing', actions: assign({ lockToken: ({ event }) => event.token }) },
+                'LOCK.ACQUIRED': {
+                  target: 'pushing',
+                  actions: assign({ lockToken: ({ event }) => event.token, pushBound: ({ context, event }) => event.bound ?? context.pushBound }),
+                },
               },
             },
             pushing: {

@@ -17,7 +17,7 @@ export function createSyncLockActor({ lock }: { lock: SyncLock }) {
         const handle = await lock.acquire(controller.signal);
         release = () => handle.release();
         if (controller.signal.aborted) return void (await handle.release());
-        sendBack({ type: 'LOCK.ACQUIRED', token: handle.token });
+        sendBack({ type: 'LOCK.ACQUIRED', token: handle.token, ...(handle.taken === undefined ? {} : { bound: handle.taken }) });
       } catch (error) {
         if (controller.signal.aborted) return;
         const e = error as { code?: string; message?: string };

@@ -17,6 +17,8 @@ export interface Lease {
 export interface LockHandle {
   /** The fencing token of this acquisition; pushes made under it are refused once it is stale. */
   readonly token: number;
+  /** What `onTake` found in the lease's transaction, when it returns a number (the outbox lock: the newest outbox key). */
+  readonly taken?: number;
   /** Extends the lease; resolves false (and the handle is lost) when another tab has taken it over. */
   renew(): Promise<boolean>;
   /** True while the lease is still ours and unexpired. */
@@ -44,9 +46,10 @@ export interface SyncLockOptions {
   onLost?: () => void;
   /**
    * Work done in the lease's own transaction whenever the lock is taken, over `tables` as well as `_meta`
-   * (the sync lock resets in-flight ops there: one IndexedDB transaction instead of two per cycle).
+   * (the sync lock resets in-flight ops there: one IndexedDB transaction instead of two per cycle). A number
+   * it returns is the handle's `taken`.
    */
-  onTake?: { tables: readonly Table[]; run(token: number): Promise<unknown> };
+  onTake?: { tables: readonly Table[]; run(token: number): Promise<number | undefined> };
 }
 
 /** A cross-tab lock over one IndexedDB database. */
@@ -88,7 +91,7 @@ export function createSyncLock(options: SyncLockOptions): SyncLock {
         .catch(reject);
     });
 
-  const takeLease = (webLocks: boolean): Promise<number | null> =>
+  const takeLease = (webLocks: boolean): Promise<{ token: number; taken: number | undefined } | null> =>
     db.transaction('rw', [meta, ...(options.onTake?.tables ?? [])], async () => {
       const lease = (await meta.get(leaseKey))?.value as Lease | undefined;
       const t = now();
@@ -100,28 +103,28 @@ export function createSyncLock(options: SyncLockOptions): SyncLock {
         { key: META_KEYS.fence, value: fence },
         { key: leaseKey, value: { owner: ownerId, token: fence, expiresAt: t + leaseMs, webLocks } satisfies Lease },
       ]);
-      await options.onTake?.run(fence);
-      return fence;
+      const taken = await options.onTake?.run(fence);
+      return { token: fence, taken };
     });
 
   async function tryAcquire(): Promise<LockHandle | null> {
     const releaseWebLock = locks ? await holdWebLock() : null;
     if (locks && !releaseWebLock) return null;
-    let token: number | null;
+    let lease: { token: number; taken: number | undefined } | null;
     try {
-      token = await takeLease(releaseWebLock !== null);
+      lease = await takeLease(releaseWebLock !== null);
     } catch (error) {
       releaseWebLock?.();
       throw error;
     }
-    if (token === null) {
+    if (lease === null) {
       releaseWebLock?.();
       return null;
     }
-    return handle(token, releaseWebLock);
+    return handle(lease.token, lease.taken, releaseWebLock);
   }
 
-  function handle(token: number, releaseWebLock: (() => void) | null): LockHandle {
+  function handle(token: number, taken: number | undefined, releaseWebLock: (() => void) | null): LockHandle {
     let released = false;
     let timer: ReturnType<typeof setInterval> | undefined;
     const ours = (lease: Lease | undefined): lease is Lease => lease !== undefined && lease.owner === ownerId && lease.token === token;
@@ -132,6 +135,7 @@ export function createSyncLock(options: SyncLockOptions): SyncLock {
     };
     const self: LockHandle = {
       token,
+      ...(taken === undefined ? {} : { taken }),
       async renew() {
         if (released) return false;
         const kept = await db.transaction('rw', meta, async () => {
@@ -189,14 +193,19 @@ export function createSyncLock(options: SyncLockOptions): SyncLock {
 /** What createOutboxLock needs of a local store. */
 export interface OutboxLockStore {
   db: LocalDb;
-  outbox: { resetInflight(lockToken: number): Promise<number> };
+  outbox: { resetInflight(lockToken: number): Promise<number>; lastSeq(): Promise<number> };
 }
 
 /**
  * The sync lock of a store: whoever takes it resets the store's in-flight ops, in the lease's own
  * transaction — any op still in flight then was sent by a holder that will never hear back, and the server
- * dedups the re-send.
+ * dedups the re-send. The same transaction reads the newest outbox key (the handle's `taken`): the bound
+ * of the cycle the lock begins, so a cycle that begins with nothing queued needs no outbox transaction.
  */
 export function createOutboxLock(store: OutboxLockStore, options: Omit<SyncLockOptions, 'db' | 'onTake'>): SyncLock {
-  return createSyncLock({ ...options, db: store.db, onTake: { tables: [store.db._outbox], run: (token) => store.outbox.resetInflight(token) } });
+  const run = async (token: number) => {
+    await store.outbox.resetInflight(token);
+    return store.outbox.lastSeq();
+  };
+  return createSyncLock({ ...options, db: store.db, onTake: { tables: [store.db._outbox], run } });
 }

@@ -17,18 +17,23 @@ export class FakeActors {
   readonly running = new Map<string, number>();
   /** How many times each actor was started. */
   readonly starts = new Map<string, number>();
+  /** The input of each start of a promise actor, by name. */
+  readonly inputs = new Map<string, unknown[]>();
   locksHeld = 0;
   maxLocksHeld = 0;
   lockTokens = 0;
   /** When true, the lock announces itself at once with LOCK.ACQUIRED. */
   autoLock = false;
+  /** The newest outbox key the lock reports having read when taken (undefined: it reports none). */
+  lockBound: number | undefined = undefined;
   /** Results promise actors resolve with at once instead of waiting (by name). */
   readonly autoResolve = new Map<string, () => unknown>();
 
   /** A promise actor that waits for settle(name, ...). */
   promise(name: string): AnyActorLogic {
-    return fromPromise(({ signal }) => {
+    return fromPromise(({ input, signal }) => {
       this.bump(this.starts, name, 1);
+      this.inputs.set(name, [...(this.inputs.get(name) ?? []), input]);
       this.bump(this.running, name, 1);
       let done = false;
       const finish = (): void => {
@@ -57,7 +62,7 @@ export class FakeActors {
       this.locksHeld += 1;
       this.maxLocksHeld = Math.max(this.maxLocksHeld, this.locksHeld);
       this.bump(this.starts, 'syncLock', 1);
-      if (this.autoLock) sendBack({ type: 'LOCK.ACQUIRED', token: ++this.lockTokens });
+      if (this.autoLock) sendBack({ type: 'LOCK.ACQUIRED', token: ++this.lockTokens, ...(this.lockBound === undefined ? {} : { bound: this.lockBound }) });
       return () => {
         this.locksHeld -= 1;
       };

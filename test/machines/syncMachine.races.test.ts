@@ -41,6 +41,24 @@ describe('syncMachine races', () => {
     expect(fakes.locksHeld).toBe(0);
   });
 
+  it("takes the cycle's push bound from the lock when it read one (0: nothing was queued, the batch needs no outbox transaction)", async () => {
+    const fakes = new FakeActors();
+    fakes.lockBound = 0;
+    const actor = startIdle(fakes);
+    await flush();
+    actor.send({ type: 'SYNC', reason: 'manual' });
+    await flush();
+    expect(fakes.inputs.get('pushBatch')).toEqual([{ lockToken: 1, bound: 0 }]);
+    fakes.settle('pushBatch', 'done', { ...batch(0), bound: 0 });
+    await flush();
+    expect(topStateOf(actor.getSnapshot().value)).toBe('idle');
+    // A lock that reads nothing leaves the bound to the first batch.
+    fakes.lockBound = undefined;
+    actor.send({ type: 'SYNC', reason: 'manual' });
+    await flush();
+    expect(fakes.inputs.get('pushBatch')?.[1]).toEqual({ lockToken: 2, bound: null });
+  });
+
   it('drains the outbox in batches until the push reports nothing remaining', async () => {
     const fakes = new FakeActors();
     const actor = startIdle(fakes);

@@ -56,6 +56,19 @@ describe('crash recovery', () => {
     expect((await follower.outbox.list()).map((o) => o.state)).toEqual(['inflight']);
   });
 
+  it("the outbox lock reads the cycle's bound in the lease's transaction: the newest outbox key, 0 when empty", async () => {
+    const store = await openTestStore();
+    const lock = createOutboxLock(store, { ownerId: 'tab', locks: null, leaseMs: LEASE, autoRenew: false });
+    const empty = await lock.tryAcquire();
+    expect(empty?.taken).toBe(0);
+    await empty?.release();
+    await store.bulkPut('tasks', [task('a'), task('b')]);
+    const held = await lock.tryAcquire();
+    expect(held?.taken).toBe((await store.outbox.list()).at(-1)?.seq);
+    expect(held?.taken).toBeGreaterThan(0);
+    await held?.release();
+  });
+
   it('restores the persisted counters', async () => {
     const store = await openTestStore();
     await store.meta.saveSnapshot({
