@@ -19,11 +19,13 @@ export function afterRehydration(actor: SyncActorRef): Promise<void> {
 }
 
 /**
- * Resolves when cycle number `target` or a later one completes (context.completedCycle): a cycle that
- * fails and is retried counts as a new cycle, so a caller never waits for a cycle that will not come.
- * Rejects when the chart lands in `error` or `offline`, or after `timeoutMs`.
+ * Resolves `done` when cycle number `target` or a later one completes (context.completedCycle): a cycle that
+ * fails and is retried counts as a new cycle, so a caller never waits for a cycle that will not come. Resolves
+ * `lost-lead` when the tab, having led, stops leading (another tab took a frozen tab's lease): its cycles
+ * stop, the new leader's are the ones to wait for. Rejects when the chart lands in `error` or `offline`, or
+ * after `timeoutMs`.
  */
-export async function waitForCycle(actor: SyncActorRef, target: number, timeoutMs: number): Promise<void> {
+export async function waitForCycle(actor: SyncActorRef, target: number, timeoutMs: number): Promise<'done' | 'lost-lead'> {
   const limit = deadline(
     timeoutMs,
     () =>
@@ -33,11 +35,15 @@ export async function waitForCycle(actor: SyncActorRef, target: number, timeoutM
       ),
   );
   let sub: { unsubscribe(): void } | undefined;
-  const outcome = new Promise<void>((resolve, reject) => {
+  // The chart may learn that it leads a moment after the election says so: only a lead it had can be lost.
+  let led = false;
+  const outcome = new Promise<'done' | 'lost-lead'>((resolve, reject) => {
     const check = () => {
       const snapshot = actor.getSnapshot();
       const status = topStateOf(snapshot.value);
-      if (snapshot.context.completedCycle >= target) return resolve();
+      if (snapshot.context.completedCycle >= target) return resolve('done');
+      if (snapshot.context.isLeader) led = true;
+      else if (led) return resolve('lost-lead');
       if (status === 'error')
         return reject(
           new ChartsyncError(
@@ -55,7 +61,7 @@ export async function waitForCycle(actor: SyncActorRef, target: number, timeoutM
     check();
   });
   try {
-    await Promise.race([outcome, limit.expired]);
+    return await Promise.race([outcome, limit.expired]);
   } finally {
     limit.cancel();
     sub?.unsubscribe();

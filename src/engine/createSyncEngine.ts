@@ -234,25 +234,27 @@ export function createSyncEngine<Tables extends TableTypes = UntypedTables>(type
     async sync(opts = {}) {
       const { actor, election, store } = current();
       const timeoutMs = opts.timeoutMs ?? 60_000;
-      // Counters are restored during rehydration: count cycles from after it.
-      await afterRehydration(actor);
-      if (!election.isLeader) {
-        return waitForFollowerSync(
+      const started = Date.now();
+      const asFollower = (ms: number) =>
+        waitForFollowerSync(
           {
             actor,
             election,
             onPeerSynced: (fn) => (peerSyncs.add(fn), () => void peerSyncs.delete(fn)),
             outboxCount: () => store.outbox.count(),
-            syncAsLeader: (ms) => engine.sync({ timeoutMs: ms }),
+            syncAsLeader: (left) => engine.sync({ timeoutMs: left }),
           },
-          timeoutMs,
+          ms,
         );
-      }
+      // Counters are restored during rehydration: count cycles from after it.
+      await afterRehydration(actor);
+      if (!election.isLeader) return asFollower(timeoutMs);
       // A cycle already running may have pushed before this call: the SYNC makes one more, and that one
       // (or whichever starts next, if this one fails and is retried) is what we wait for.
       const target = actor.getSnapshot().context.cycle + 1;
       actor.send({ type: 'SYNC', reason: 'manual' });
-      await waitForCycle(actor, target, timeoutMs);
+      // The lead moved to another tab meanwhile: the new leader's cycle is the one to wait for.
+      if ((await waitForCycle(actor, target, timeoutMs)) === 'lost-lead') await asFollower(Math.max(1, timeoutMs - (Date.now() - started)));
     },
 
     table(name) {

@@ -208,6 +208,37 @@ describe('the engine through restarts, kills, token expiry and tabs', () => {
     expect(pushesBy[1 - leaderIndex]).toBeGreaterThan(0);
     await follower.stop();
   });
+
+  it("regression: sync() on a leader that loses the lead mid-cycle (a frozen tab's lease taken over) waits for the new leader's cycle instead of timing out", async () => {
+    const org = freshOrg();
+    const indexedDB = new IDBFactory();
+    const name = `frozen-${org}`;
+    let holdPushes = false;
+    const held: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      // The leader's push hangs (until the request is aborted) while the test takes its lead away.
+      if (holdPushes && url.includes('/sync/push'))
+        return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(new TypeError('aborted')), { once: true }));
+      return fetch(input, init);
+    };
+    const a = await engineFor(server, org, { indexedDB, name, fetch: held });
+    await a.start();
+    await eventually(() => a.isLeader, 3000, 'the first tab to lead');
+    const b = await engineFor(server, org, { indexedDB, name });
+    await b.start();
+    await a.table('tasks').put({ id: 'written-before-the-freeze', title: 'kept' });
+    holdPushes = true;
+    const syncing = a.sync({ timeoutMs: 4000 });
+    await eventually(() => a.status === 'syncing', 3000, 'the leader to start its cycle');
+    // The other tab found the leader's lease expired and took it: the leader learns so at its next renewal.
+    const other = (JSON.parse(await b.exportDebugLog()) as { tabId: string }).tabId;
+    await a.db.table('_meta').put({ key: 'lease:leader', value: { owner: other, token: 1_000_000, expiresAt: Date.now() + 60_000, webLocks: false } });
+    await expect(syncing).resolves.toBeUndefined();
+    expect(a.isLeader).toBe(false);
+    expect(await serverIds(server, org)).toEqual(['written-before-the-freeze']);
+    await a.stop();
+    await b.stop();
+  });
 });
 
 describe('conflicts between two engines, under each policy', () => {
