@@ -1,3 +1,4 @@
+import Dexie from 'dexie';
 import { createActor } from 'xstate';
 import type { SyncFailure } from '../../machines/failure';
 import type { SyncActorRef } from '../../machines/syncMachine';
@@ -92,7 +93,9 @@ export function createSyncEngine<Tables extends TableTypes = UntypedTables>(type
       db,
       ...(options.priorities ? { priorities: options.priorities } : {}),
       ...(options.retry ? { retry: options.retry } : {}),
-      onWrite: () => running?.actor.send({ type: 'WRITE' }),
+      // Outside any transaction the write ran in: an app's own Dexie transaction around a read-modify-write
+      // would otherwise be the zone of every actor the cycle starts (its lock and claim then fail).
+      onWrite: () => Dexie.ignoreTransaction(() => running?.actor.send({ type: 'WRITE' })),
     });
     const lock = createOutboxLock(store, {
       ownerId: tabId,

@@ -380,6 +380,20 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     for (const e of [a, c]) expect(await e.table('tasks').get('r')).toMatchObject({ title: 'ana, again', note: 'from cem' });
   });
 
+  it("a write made inside the app's own Dexie transaction (an atomic read-modify-write) still syncs: the cycle it starts runs outside that transaction", async () => {
+    const org = freshOrg();
+    const a = await device(org, 'ana');
+    await a.table('tasks').put({ id: 'r', title: 'base', count: 1 });
+    await a.sync();
+    await a.db.transaction('rw', ['tasks', '_outbox', '_tombstones'], async () => {
+      const row = await a.table('tasks').get('r');
+      await a.table('tasks').update('r', { count: (row!.count as number) + 1 });
+    });
+    await a.sync({ timeoutMs: 3000 });
+    expect(await a.outbox.count()).toBe(0);
+    expect(await serverRow(org, 'tasks', 'r')).toMatchObject({ count: 2 });
+  });
+
   it('sync() resolves when the cycle it joined fails and is retried, instead of hanging to its timeout', async () => {
     const org = freshOrg();
     const script = scriptedFetch();
