@@ -136,34 +136,41 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
       await playStep(step, index, device);
     }
 
+    // One merge-table update (tags: union, count: counter, prio: max) from the row as the user reads it.
+    async function writeMerge(device: Device, id: string, i: number, fields: number): Promise<void> {
+      const t = device.engine.table(table);
+      const row = await t.get(id);
+      if (!row) return;
+      const tags = [...((row.tags as string[]) ?? [])];
+      const patch: JsonObject = {};
+      if (fields & 1) tags.push(`g${i}`);
+      if (fields & 2 && tags.length > 1) tags.splice(fields % tags.length, 1);
+      if (fields & 3) patch.tags = tags;
+      if (fields & 4) patch.count = (row.count as number) + 1 + (fields % 3);
+      if (fields & 8) patch.prio = (row.prio as number) + 1 + (fields % 2);
+      if (Object.keys(patch).length === 0) patch.count = (row.count as number) + 1;
+      const result = await t.update(id, patch);
+      const change = result.changes[0];
+      if (!change) return;
+      const before = new Set((change.before!.tags as string[]) ?? []);
+      const after = new Set((change.after!.tags as string[]) ?? []);
+      record(device, 'update', result, {
+        added: [...after].filter((x) => !before.has(x)),
+        removed: [...before].filter((x) => !after.has(x)),
+        increment: (change.after!.count as number) - (change.before!.count as number),
+        raisedTo: change.after!.prio as number,
+      });
+    }
+
     async function playStep(step: Step, i: number, device: Device): Promise<void> {
       const t = device.engine.table(table);
       switch (step.t) {
         case 'write': {
           const id = ROWS[step.row]!;
           if (table === 'merge') {
-            const row = await t.get(id);
-            if (!row) return;
-            const tags = [...((row.tags as string[]) ?? [])];
-            const patch: JsonObject = {};
-            if (step.fields & 1) tags.push(`g${i}`);
-            if (step.fields & 2 && tags.length > 1) tags.splice(step.fields % tags.length, 1);
-            if (step.fields & 3) patch.tags = tags;
-            if (step.fields & 4) patch.count = (row.count as number) + 1 + (step.fields % 3);
-            if (step.fields & 8) patch.prio = (row.prio as number) + 1 + (step.fields % 2);
-            if (Object.keys(patch).length === 0) patch.count = (row.count as number) + 1;
-            const result = await t.update(id, patch);
-            const change = result.changes[0];
-            if (!change) return;
-            const before = new Set((change.before!.tags as string[]) ?? []);
-            const after = new Set((change.after!.tags as string[]) ?? []);
-            record(device, 'update', result, {
-              added: [...after].filter((x) => !before.has(x)),
-              removed: [...before].filter((x) => !after.has(x)),
-              increment: (change.after!.count as number) - (change.before!.count as number),
-              raisedTo: change.after!.prio as number,
-            });
-            return;
+            // The user's read and write are one transaction, as an app's read-modify-write of an array or a
+            // counter must be: a pull landing between them would make the write undo what it never saw.
+            return device.engine.db.transaction('rw', [table, '_outbox', '_tombstones'], () => writeMerge(device, id, i, step.fields));
           }
           const values: JsonObject = {};
           UNIVERSE.forEach((f, k) => {
