@@ -3,6 +3,7 @@ import { jsonEqual } from '../core/json/jsonEqual';
 import type { JsonObject } from '../core/json/types';
 import type { BaseValue } from '../core/outbox/types';
 import { mergeField } from '../core/conflict/fieldRules';
+import { putListedFields } from '../core/outbox/applyOp';
 import type { ConflictPolicy } from '../core/conflict/types';
 import type { WireRow } from '../protocol/schemas';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
@@ -91,12 +92,7 @@ export function reconcileRow(
 function putOver(data: JsonObject | undefined, op: OutboxEntry): JsonObject {
   const listed = op.base?.fields;
   if (!data || !listed) return { ...op.patch };
-  const next: JsonObject = { ...data };
-  for (const field of Object.keys(listed)) {
-    if (op.patch && field in op.patch) next[field] = op.patch[field]!;
-    else delete next[field];
-  }
-  return next;
+  return putListedFields(data, op.patch ?? {}, Object.keys(listed));
 }
 
 // The op re-based onto `data` (the row it now applies to), or undefined when nothing changes: its base

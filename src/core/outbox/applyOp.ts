@@ -18,3 +18,18 @@ export function applyOp(row: Readonly<JsonObject> | undefined, op: Pick<Op, 'kin
       return undefined;
   }
 }
+
+/**
+ * A put that lists the fields it changes (its device had the row), over `row`: each listed field takes the
+ * put's value, or goes when the put lacks it; the rest of `row` stays — the put's other fields are its
+ * device's copy, which may lag. Applied alike by the server's fast-forward and the device's rebase.
+ */
+export function putListedFields(row: Readonly<JsonObject>, patch: Readonly<JsonObject>, fields: Iterable<string>): JsonObject {
+  const next: JsonObject = { ...row };
+  for (const field of fields) {
+    if (field === 'id') continue;
+    if (field in patch) next[field] = patch[field]!;
+    else delete next[field];
+  }
+  return next;
+}

@@ -1,5 +1,6 @@
 import { changedByOthers, fieldStamp, PUT_STAMP, ROW_STAMP, writesOf, type FieldStamp, type RowStamps } from '../../core/conflict/detect';
 import { lastWriter } from '../../core/conflict/lastWriter';
+import { putListedFields } from '../../core/outbox/applyOp';
 import { resolveConflict } from '../../core/conflict/resolveConflict';
 import type { ConflictInput, ConflictPolicies, ConflictPolicy, ConflictSide, ConflictSideName } from '../../core/conflict/types';
 import { jsonEqual } from '../../core/json/jsonEqual';
@@ -112,14 +113,7 @@ function applyToExisting(op: WireOp, stored: StoredRow, ctx: ApplyContext): Outc
 // pulled row met the put unsent, and must not remove it.
 function forwardResult(op: WireOp, stored: StoredRow): JsonObject | undefined {
   if (op.kind !== 'create' || stored.deleted || !op.base?.fields) return opResult(op, stored);
-  const listed = op.base.fields;
-  const data: JsonObject = { ...stored.data };
-  for (const field of Object.keys(listed)) {
-    if (field === 'id') continue;
-    if (field in op.patch) data[field] = op.patch[field]!;
-    else delete data[field];
-  }
-  return { ...data, id: op.rowId };
+  return { ...putListedFields(stored.data, op.patch, Object.keys(op.base.fields)), id: op.rowId };
 }
 
 // A delete of a row already deleted changes nothing — unless it is the later deletion: the row's deletion
