@@ -2,7 +2,7 @@ import { ChartsyncError } from '../core/errors';
 import { stripMeta } from '../core/json/rowChecksum';
 import type { JsonObject } from '../core/json/types';
 import type { WireRow } from '../protocol/schemas';
-import { applyOp } from '../core/outbox/applyOp';
+import { applyQueuedOp } from '../core/outbox/applyOp';
 import { assertFence } from './fence';
 import { opsOfRows } from './opsOfRows';
 import type { ConflictRecord, LocalRow } from './types';
@@ -41,10 +41,11 @@ export async function recordConflicts(
         opId,
         createdAt: now,
       });
-      // Later local ops of the row stay queued; the row shows them over the server's version.
+      // Later local ops of the row stay queued; the row shows them over the server's version, as the server
+      // will apply them (a put that lists its fields changes only those).
       const later = (await opsOfRows(outbox, entry.table, [entry.rowId])).get(entry.rowId) ?? [];
       let data = server._deleted ? undefined : (stripMeta(server) as JsonObject);
-      for (const op of later) data = op.kind === 'update' && data === undefined ? undefined : applyOp(data, op);
+      for (const op of later) data = op.kind === 'update' && data === undefined ? undefined : applyQueuedOp(data, op);
       if (data === undefined) {
         await rows.delete(entry.rowId);
         const pointer = later.at(-1)?.seq;

@@ -3,7 +3,7 @@ import { jsonEqual } from '../core/json/jsonEqual';
 import type { JsonObject } from '../core/json/types';
 import type { BaseValue } from '../core/outbox/types';
 import { mergeField } from '../core/conflict/fieldRules';
-import { putListedFields } from '../core/outbox/applyOp';
+import { applyQueuedOp } from '../core/outbox/applyOp';
 import type { ConflictPolicy } from '../core/conflict/types';
 import type { WireRow } from '../protocol/schemas';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
@@ -76,7 +76,7 @@ export function reconcileRow(
     const rebasedOp = op.state === 'pending' && op.attempts === 0 ? rebaseOp(op, data, options.policy) : undefined;
     if (rebasedOp) refreshed.push(rebasedOp);
     const applied = rebasedOp ?? op;
-    if (applied.kind === 'create') data = putOver(data, applied);
+    if (applied.kind === 'create') data = applyQueuedOp(data, applied);
     else if (op.kind === 'delete') data = undefined;
     // An edit of a row the server deleted concurrently: keep our edit locally; the server's policy decides.
     else data = data ? { ...data, ...applied.patch } : local ? (stripMeta(local) as JsonObject) : undefined;
@@ -85,14 +85,6 @@ export function reconcileRow(
   if (data === undefined)
     return { row: local ? null : undefined, tomb: { table, id: server.id, _v: server._v, deletedAt: tomb?.deletedAt ?? now }, rebased: true, ...changedOps };
   return { row: { ...data, id: server.id, _v: server._v } as LocalRow, tomb: tomb ? null : undefined, rebased: true, ...changedOps };
-}
-
-// A put over the row as it now is: one that lists the fields it changes (its device had the row) changes
-// those alone, as the server applies it; the rest of its row is our older copy, without what others wrote.
-function putOver(data: JsonObject | undefined, op: OutboxEntry): JsonObject {
-  const listed = op.base?.fields;
-  if (!data || !listed) return { ...op.patch };
-  return putListedFields(data, op.patch ?? {}, Object.keys(listed));
 }
 
 // The op re-based onto `data` (the row it now applies to), or undefined when nothing changes: its base

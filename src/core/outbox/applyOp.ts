@@ -33,3 +33,13 @@ export function putListedFields(row: Readonly<JsonObject>, patch: Readonly<JsonO
   }
   return next;
 }
+
+/**
+ * The row after a queued `op` over `row` (undefined = deleted), as the server applies it: a put that lists
+ * the fields it changes changes only those of an existing row (putListedFields); otherwise as applyOp.
+ */
+export function applyQueuedOp(row: Readonly<JsonObject> | undefined, op: Pick<Op, 'kind' | 'patch' | 'table' | 'rowId' | 'base'>): JsonObject | undefined {
+  const listed = op.kind === 'create' ? op.base?.fields : undefined;
+  if (row !== undefined && listed) return putListedFields(row, op.patch ?? {}, Object.keys(listed));
+  return applyOp(row, op);
+}

@@ -143,6 +143,31 @@ describe('regressions: no acknowledged write is lost, no replica diverges', () =
     expect(await b.table('man').get('r')).toMatchObject({ title: 'ana' });
   });
 
+  it("a manual conflict's later put, replayed over the server's row, keeps the server's fields it never touched", async () => {
+    const org = freshOrg();
+    const script = scriptedFetch();
+    const a = await device(org, 'ana', { script, retry: { retryBaseMs: 60_000, retryMaxMs: 60_000, maxAttempts: 50 } });
+    const b = await device(org, 'ben');
+    await a.table('man').put({ id: 'r', title: 'base' });
+    await a.sync();
+    await b.sync();
+    a.setOnline(false);
+    await b.table('man').update('r', { title: 'ben', note: 'from ben' });
+    await b.sync();
+    // Ana edits the title (it will conflict with Ben's), and while that op is in flight puts the row as she
+    // sees it with a new status: a second op, listing only the status.
+    await a.table('man').update('r', { title: 'ana' });
+    script.on('push', { delayMs: 300 });
+    const pushesBefore = script.count('push');
+    a.setOnline(true);
+    await eventually(() => script.count('push') > pushesBefore, 2000, "ana's first push");
+    await a.table('man').put({ ...((await a.table('man').get('r')) as Record<string, unknown>), id: 'r', status: 'later' });
+    // The put's own push is refused, so the row shows what the conflict left until it is sent.
+    script.on('push', { status: 503 });
+    await eventually(async () => (await a.conflicts.list()).length === 1, 5000, "ana's conflict");
+    expect(await a.table('man').get('r')).toMatchObject({ title: 'ben', note: 'from ben', status: 'later' });
+  });
+
   it('an edit that wins against a concurrent delete brings the row back with all its fields', async () => {
     const org = freshOrg();
     const a = await device(org, 'ana');
