@@ -6,6 +6,7 @@ import type { LocalRow, OutboxEntry, Tombstone } from './types';
 import { entriesOfTable, type LocalDb, rowsOf } from './db';
 import { raiseServed, servedVersion } from './meta';
 import { stripMeta } from '../core/json/rowChecksum';
+import { readKeys } from './readKeys';
 
 /** Counts of what applying server rows did. */
 export interface ApplyStats {
@@ -19,7 +20,8 @@ export interface ApplyStats {
 
 /**
  * Merges server rows of one table into the local store (see reconcileRow), with bulk reads and writes.
- * Must run inside a transaction that covers the table, `_outbox`, `_tombstones` and `_meta`.
+ * Must run inside a transaction that covers the table, `_outbox`, `_tombstones` and `_meta`. `removedOps`:
+ * outbox keys the same transaction deleted (acknowledged ops), so rows pointing at them need no outbox read.
  */
 export async function applyServerRows(
   db: LocalDb,
@@ -28,6 +30,7 @@ export async function applyServerRows(
   now: number,
   mode: ReconcileMode = 'pull',
   policy?: ConflictPolicy,
+  removedOps?: ReadonlySet<number>,
 ): Promise<ApplyStats> {
   const stats: ApplyStats = { applied: 0, skipped: 0, rebased: 0 };
   if (rows.length === 0) return stats;
@@ -64,10 +67,23 @@ export async function applyServerRows(
     stats.applied += live.length;
     ids = ids.filter((id) => latest.get(id)!._deleted);
   }
+  // Tombstones are read only when the table has any; a pointer at an op this transaction removed (an
+  // acknowledgement) means the row has no op left: it was the row's newest.
   const [locals, tombs] = ids.length
-    ? await Promise.all([rowsTable.bulkGet(ids), tombstones.bulkGet(ids.map((id) => [table, id] as [string, string]))])
+    ? await Promise.all([
+        readKeys(rowsTable, ids),
+        tombstones
+          .where('table')
+          .equals(table)
+          .first()
+          .then((any) => (any ? tombstones.bulkGet(ids.map((id) => [table, id] as [string, string])) : ids.map(() => undefined))),
+      ])
     : [[], []];
-  const ops = await opsByPointer(db._outbox, table, new Map(ids.map((id, i) => [id, locals[i]?._op ?? tombs[i]?._op])));
+  const pointerOf = (i: number) => {
+    const pointer = locals[i]?._op ?? tombs[i]?._op;
+    return pointer !== undefined && removedOps?.has(pointer) ? undefined : pointer;
+  };
+  const ops = await opsByPointer(db._outbox, table, new Map(ids.map((id, i) => [id, pointerOf(i)])));
   ids.forEach((id, i) => {
     const result = reconcileRow(table, locals[i], tombs[i], latest.get(id)!, ops.get(id) ?? [], { now, mode, ...(policy ? { policy } : {}) });
     if (result.row === undefined && result.tomb === undefined) {
@@ -78,7 +94,7 @@ export async function applyServerRows(
     if (result.rebased) stats.rebased += 1;
     if (result.ops) putOps.push(...result.ops);
     // A row that still has ops keeps pointing at its newest one.
-    const pointer = ops.has(id) ? (locals[i]?._op ?? tombs[i]?._op) : undefined;
+    const pointer = ops.has(id) ? pointerOf(i) : undefined;
     if (result.row) putRows.push(pointer === undefined ? result.row : { ...result.row, _op: pointer });
     else if (result.row === null) deleteRows.push(id);
     if (result.tomb) putTombs.push(pointer === undefined ? result.tomb : { ...result.tomb, _op: pointer });

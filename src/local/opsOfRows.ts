@@ -1,5 +1,6 @@
 import type { OutboxEntry } from './types';
 import { entriesOfTable, type LocalDb } from './db';
+import { readKeys } from './readKeys';
 
 /** Every op (pending or in flight) of the given rows of one table, by row id, in queue order. */
 export async function opsOfRows(outbox: LocalDb['_outbox'], table: string, ids: readonly string[]): Promise<Map<string, OutboxEntry[]>> {
@@ -37,7 +38,10 @@ export async function opsByPointer(
 ): Promise<Map<string, OutboxEntry[]>> {
   const withPointer = [...pointers].filter((entry): entry is [string, number] => entry[1] !== undefined);
   if (withPointer.length === 0) return new Map();
-  const newest = await outbox.bulkGet(withPointer.map(([, seq]) => seq));
+  const newest = await readKeys(
+    outbox,
+    withPointer.map(([, seq]) => seq),
+  );
   const ids = withPointer.filter(([id], i) => newest[i]?.rowId === id && newest[i]?.table === table).map(([id]) => id);
   return ids.length ? opsOfRows(outbox, table, ids) : new Map();
 }

@@ -10,6 +10,7 @@ import { priorityOf, type PriorityRules } from '../core/priority/priorityOf';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
 import { appData, assertRowId } from './validateInput';
 import { type LocalDb, rowsOf } from './db';
+import { readKeys } from './readKeys';
 
 /** One change to a row, as the write functions take it. */
 export type RowChange = { kind: 'put'; row: JsonObject } | { kind: 'update'; id: string; patch: JsonObject } | { kind: 'delete'; id: string };
@@ -86,7 +87,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
 
   return ctx.db.transaction('rw', [rowsTable, outbox, tombstones], async () => {
     const ids = [...new Set(prepared.map((p) => p.id))];
-    const found = await rowsTable.bulkGet(ids);
+    const found = await readKeys(rowsTable, ids);
     const rows = new Map(ids.map((id, i) => [id, found[i]]));
     // Tombstones exist only for rows that are gone: look them up for those alone (none when the table has none).
     const missing = ids.filter((id) => rows.get(id) === undefined);
@@ -98,7 +99,10 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const newest = new Map<string, OutboxEntry>();
     const pointers = ids.map((id) => [id, rows.get(id)?._op ?? tombs.get(id)?._op] as const).filter((p): p is readonly [string, number] => p[1] !== undefined);
     if (pointers.length) {
-      const found = await outbox.bulkGet(pointers.map(([, seq]) => seq));
+      const found = await readKeys(
+        outbox,
+        pointers.map(([, seq]) => seq),
+      );
       pointers.forEach(([id], i) => {
         const op = found[i];
         if (op && op.table === table && op.rowId === id) newest.set(id, op);

@@ -6,6 +6,7 @@ import { assertFence } from '../fence';
 import { META_KEYS } from '../meta';
 import type { OutboxEntry } from '../types';
 import type { LocalDb } from '../db';
+import { readKeys } from '../readKeys';
 
 /** The server's acceptance of one op. */
 export interface OpAck {
@@ -65,20 +66,31 @@ export async function ackOps(
     await assertFence(db, lockToken);
     const keyed = acks.every((a) => a.seq !== undefined);
     const entries = keyed
-      ? (await outbox.bulkGet(acks.map((a) => a.seq!))).filter((e, i): e is OutboxEntry => e !== undefined && e.opId === acks[i]!.opId)
+      ? (
+          await readKeys(
+            outbox,
+            acks.map((a) => a.seq!),
+          )
+        ).filter((e, i): e is OutboxEntry => e !== undefined && e.opId === acks[i]!.opId)
       : ((await outbox
           .where('opId')
           .anyOf(acks.map((a) => a.opId))
           .toArray()) as OutboxEntry[]);
     if (entries.length === 0) return 0;
-    await outbox.bulkDelete(entries.map((e) => e.seq!));
+    await removeEntries(
+      outbox,
+      entries.map((e) => e.seq!),
+    );
     const acked = new Set(entries.map((e) => `${e.table}\u0000${e.rowId}`));
     const rowsByTable = new Map<string, WireRow[]>();
     for (const { table, row } of rows) {
       if (!acked.has(`${table}\u0000${row.id}`) || !tables.includes(table)) continue;
-      rowsByTable.set(table, [...(rowsByTable.get(table) ?? []), row]);
+      const list = rowsByTable.get(table);
+      if (list) list.push(row);
+      else rowsByTable.set(table, [row]);
     }
-    for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack', policies[table]);
+    const removed = new Set(entries.map((e) => e.seq!));
+    for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack', policies[table], removed);
     const mergedAll = entries.length === acks.length && rows.every(({ table, row }) => acked.has(`${table}\u0000${row.id}`) && tables.includes(table));
     if (advance && mergedAll) {
       const cursors = await db._meta.bulkGet(tables.map(META_KEYS.cursor));
@@ -90,4 +102,13 @@ export async function ackOps(
     }
     return entries.length;
   });
+}
+
+// Deletes outbox entries by key: one range delete when many are every key from the smallest to the largest
+// (a batch claimed in queue order, all acknowledged), else one delete per key.
+async function removeEntries(outbox: LocalDb['_outbox'], seqs: readonly number[]): Promise<void> {
+  const low = seqs.reduce((a, b) => Math.min(a, b));
+  const high = seqs.reduce((a, b) => Math.max(a, b));
+  if (seqs.length >= 32 && high - low + 1 === new Set(seqs).size) await outbox.where(':id').between(low, high, true, true).delete();
+  else await outbox.bulkDelete([...seqs]);
 }

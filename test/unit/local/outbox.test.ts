@@ -219,6 +219,54 @@ describe('bulk writes', () => {
   });
 });
 
+describe('acknowledging a batch', () => {
+  const answer = (ops: ReadonlyArray<{ rowId: string }>, v0: number) =>
+    ops.map((op, i) => ({ table: 'tasks', row: { ...task(op.rowId), _v: v0 + i, _deleted: false } }));
+
+  it('removes exactly the acknowledged ops of a large batch: one left unacknowledged in its middle, and newer ops, stay', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 60 }, (_, i) => task(`t${String(i).padStart(3, '0')}`)),
+    );
+    const batch = await store.outbox.claimBatch(0, { maxOps: 50 });
+    expect(batch).toHaveLength(50);
+    await store.put('tasks', task('later'));
+    const kept = batch[25]!;
+    const acked = batch.filter((op) => op !== kept);
+    expect(
+      await store.outbox.ack(
+        acked.map((op) => ({ opId: op.opId, seq: op.seq! })),
+        answer(acked, 1),
+        0,
+      ),
+    ).toBe(49);
+    const left = await store.outbox.list();
+    expect(left.map((op) => op.rowId)).toEqual([kept.rowId, ...Array.from({ length: 10 }, (_, i) => `t${String(50 + i).padStart(3, '0')}`), 'later']);
+    expect(await store.db.table('tasks').get('t000')).toMatchObject({ _v: 1 });
+  });
+
+  it('removes a whole large batch acknowledged at once, and no op outside it', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 45 }, (_, i) => task(`t${String(i).padStart(3, '0')}`)),
+    );
+    const batch = await store.outbox.claimBatch(0, { maxOps: 40 });
+    expect(
+      await store.outbox.ack(
+        batch.map((op) => ({ opId: op.opId, seq: op.seq! })),
+        answer(batch, 1),
+        0,
+      ),
+    ).toBe(40);
+    expect((await store.outbox.list()).map((op) => op.rowId)).toEqual(['t040', 't041', 't042', 't043', 't044']);
+    const rows = await store.db.table('tasks').bulkGet(batch.map((op) => op.rowId));
+    expect(rows.map((row) => row?._v)).toEqual(batch.map((_, i) => 1 + i));
+    expect(rows.every((row) => row?._op === undefined)).toBe(true);
+  });
+});
+
 describe('claiming a batch', () => {
   it('sends what the outbox holds: a write coalesced between reading and claiming is claimed merged (regression)', async () => {
     const store = await openTestStore();

@@ -1,0 +1,35 @@
+import type { IndexableType, Table } from 'dexie';
+
+/** Below this many keys, a read is one get per key (a range's extra count would not pay). */
+const DENSE_MIN_KEYS = 32;
+
+/**
+ * The records of `keys` (the record of each key, or undefined, in the order given), as `table.bulkGet` —
+ * but read as ONE range when the keys are dense in the table: when the range from the smallest to the
+ * largest holds at most twice as many records as there are keys. Batches written together have
+ * neighbouring keys (outbox seqs; time-ordered row ids), and IndexedDB answers one range read far faster
+ * than a request per key; a range of keys no record holds (a first write of new rows) costs one count.
+ * Keys must be strings or numbers, all of one kind; the table's primary key must be inbound (a key path).
+ */
+export async function readKeys<T, TKey, TInsert, K extends NonNullable<TKey> & (string | number)>(
+  table: Table<T, TKey, TInsert>,
+  keys: readonly K[],
+): Promise<Array<T | undefined>> {
+  if (keys.length < DENSE_MIN_KEYS) return table.bulkGet([...keys]);
+  let low = keys[0]!;
+  let high = keys[0]!;
+  for (const key of keys) {
+    if (key < low) low = key;
+    if (key > high) high = key;
+  }
+  const range = table.where(':id').between(low as IndexableType, high as IndexableType, true, true);
+  // A range of integers cannot hold more records than it has keys; any other range is counted first.
+  const most = typeof low === 'number' && typeof high === 'number' && Number.isInteger(low) && Number.isInteger(high) ? high - low + 1 : await range.count();
+  if (most > 2 * keys.length) return table.bulkGet([...keys]);
+  if (most === 0) return keys.map(() => undefined);
+  const keyPath = table.schema.primKey.keyPath;
+  if (typeof keyPath !== 'string') return table.bulkGet([...keys]);
+  const byKey = new Map<unknown, T>();
+  for (const record of await range.toArray()) byKey.set((record as Record<string, unknown>)[keyPath], record);
+  return keys.map((key) => byKey.get(key));
+}
