@@ -92,6 +92,8 @@ export interface SyncContext {
   pushRemaining: number;
   /** The newest outbox key the running cycle pushes (from the lock that began it, else its first batch; null until then): later writes wait for the next cycle, after a pull. */
   pushBound: number | null;
+  /** The last outbox key the cycle's previous batch claimed while its queue was in queue order (the next batch reads on from it); null: the next batch reads the whole queue. */
+  pushAfter: number | null;
   /** Number of the cycle running or last started (counts every start, retries included). */
   cycle: number;
   /** Number of the last cycle that completed: a `sync()` asked for during cycle n waits for one > n. */
@@ -144,6 +146,8 @@ export interface PushBatchInput {
   lockToken: number;
   /** The cycle's bound (see SyncContext.pushBound); null: the batch fixes it. */
   bound: number | null;
+  /** See SyncContext.pushAfter. */
+  after?: number | null;
 }
 
 /** What one push batch reports. */
@@ -155,6 +159,8 @@ export interface PushBatchOutput {
   remaining: number;
   /** The cycle's bound, as the first batch fixed it. */
   bound?: number;
+  /** Where the cycle's next batch reads on from (see SyncContext.pushAfter); absent: the whole queue. */
+  after?: number | null;
   /** When the earliest op in retry backoff becomes sendable (ms since epoch, possibly past), or null. */
   nextRetryAt?: number | null;
   /** The tables' cursors after the batch (a push answer that covers every change since a cursor moves it). */
@@ -363,6 +369,7 @@ export const syncMachine = setup({
     pullsPending: [],
     pushRemaining: 0,
     pushBound: null,
+    pushAfter: null,
     cycle: 0,
     completedCycle: 0,
     tableProgress: {},
@@ -467,7 +474,7 @@ export const syncMachine = setup({
           },
         },
         syncing: {
-          entry: assign({ syncRequested: false, pushBound: null, cycle: ({ context }) => context.cycle + 1 }),
+          entry: assign({ syncRequested: false, pushBound: null, pushAfter: null, cycle: ({ context }) => context.cycle + 1 }),
           exit: assign({ lockToken: null, progress: null }),
           // The lock lives exactly as long as this state: leaving `syncing` for any reason releases it.
           invoke: {
@@ -508,11 +515,12 @@ export const syncMachine = setup({
               invoke: {
                 id: 'pushBatch',
                 src: 'pushBatch',
-                input: ({ context }) => ({ lockToken: context.lockToken!, bound: context.pushBound }),
+                input: ({ context }) => ({ lockToken: context.lockToken!, bound: context.pushBound, after: context.pushAfter }),
                 onDone: {
                   target: 'pushed',
                   actions: assign(({ context, event }) => ({
                     pushBound: event.output.bound ?? context.pushBound,
+                    pushAfter: event.output.after ?? null,
                     progress: { phase: 'push' as const, processed: (context.progress?.processed ?? 0) + event.output.pushed, total: null },
                     metrics: {
                       ...context.metrics,
@@ -644,7 +652,7 @@ export const syncMachine = setup({
                 {
                   guard: 'canSyncNow',
                   target: 'pushing',
-                  actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, cycle: context.cycle + 1 })),
+                  actions: assign(({ context }) => ({ syncRequested: false, pushBound: null, pushAfter: null, cycle: context.cycle + 1 })),
                 },
                 { target: '#sync.lifecycle.idle' },
               ],

@@ -132,9 +132,19 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     const token = input.lockToken;
     // A cycle pushes what was waiting when it began (the first claim fixes the bound); writes made meanwhile
     // go in the next cycle, after a pull.
-    const nothing = (bound: number) => ({ pushed: 0, bytes: 0, durationMs: performance.now() - started, remaining: 0, bound, nextRetryAt: null, cursors: {} });
+    const nothing = (bound: number) => ({
+      pushed: 0,
+      bytes: 0,
+      durationMs: performance.now() - started,
+      remaining: 0,
+      bound,
+      nextRetryAt: null,
+      cursors: {},
+      after: null,
+    });
     if (input.bound === 0) return nothing(0);
-    const { batch, outlook, bound, cursors: seen } = await store.outbox.claim(token, { maxOps, ...(input.bound === null ? {} : { maxSeq: input.bound }) });
+    const claim = await store.outbox.claim(token, { maxOps, after: input.after ?? null, ...(input.bound === null ? {} : { maxSeq: input.bound }) });
+    const { batch, outlook, bound, cursors: seen } = claim;
     // Nothing was queued when the cycle began (a poke's cycle, typically).
     if (bound === 0) return nothing(0);
     let pushed = 0;
@@ -166,6 +176,8 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     // An answer that covered every change since a table's cursor may have moved that cursor (see CursorAdvance):
     // only then are the cursors read again.
     const cursors = advanced ? await store.meta.cursors() : {};
-    return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt, cursors };
+    // The next batch of the cycle reads on from this one only when every op of this one is gone.
+    const after = settled ? claim.after : null;
+    return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt, cursors, after };
   });
 }

@@ -9,7 +9,7 @@ import { ensureDeviceId, getMeta, META_KEYS, readCursors, setMeta } from './meta
 import { ackOps, type CursorAdvance, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
-import { type Claim, claimBatch, claimNext } from './outbox/claimBatch';
+import { type Claim, type ClaimOptions, claimBatch, claimNext } from './outbox/claimBatch';
 import { markInflight } from './outbox/markInflight';
 import { countReady, nextRetryAt, peekBatch, pushOutlook, type BatchLimits, type PushOutlook } from './outbox/peekBatch';
 import { resetInflight, type ResetInflightOptions } from './outbox/resetInflight';
@@ -63,7 +63,7 @@ export interface LocalStore {
     /** Reads the next batch and marks it in flight in one transaction (what a push must send). */
     claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
     /** claimBatch, with what is left to push once the batch is acknowledged, the cycle's bound and the cursors (one transaction). */
-    claim(lockToken: number, limits?: BatchLimits): Promise<Claim>;
+    claim(lockToken: number, limits?: Omit<ClaimOptions, 'tables'>): Promise<Claim>;
     /** countReady and nextRetryAt from one read. */
     outlook(maxSeq?: number): Promise<PushOutlook>;
     countReady(now?: number, maxSeq?: number): Promise<number>;

@@ -48,7 +48,7 @@ describe('syncMachine races', () => {
     await flush();
     actor.send({ type: 'SYNC', reason: 'manual' });
     await flush();
-    expect(fakes.inputs.get('pushBatch')).toEqual([{ lockToken: 1, bound: 0 }]);
+    expect(fakes.inputs.get('pushBatch')).toEqual([{ lockToken: 1, bound: 0, after: null }]);
     fakes.settle('pushBatch', 'done', { ...batch(0), bound: 0 });
     await flush();
     expect(topStateOf(actor.getSnapshot().value)).toBe('idle');
@@ -56,7 +56,32 @@ describe('syncMachine races', () => {
     fakes.lockBound = undefined;
     actor.send({ type: 'SYNC', reason: 'manual' });
     await flush();
-    expect(fakes.inputs.get('pushBatch')?.[1]).toEqual({ lockToken: 2, bound: null });
+    expect(fakes.inputs.get('pushBatch')?.[1]).toEqual({ lockToken: 2, bound: null, after: null });
+  });
+
+  it("hands each batch where the cycle's previous batch ended (a queue in queue order), and no cycle inherits it", async () => {
+    const fakes = new FakeActors();
+    fakes.lockBound = 9;
+    const actor = startIdle(fakes);
+    await flush();
+    actor.send({ type: 'SYNC', reason: 'manual' });
+    await flush();
+    fakes.settle('pushBatch', 'done', { ...batch(4), remaining: 5, bound: 9, after: 4 });
+    await flush();
+    fakes.settle('pushBatch', 'done', { ...batch(4), remaining: 1, bound: 9, after: null });
+    await flush();
+    fakes.settle('pushBatch', 'done', { ...batch(1), remaining: 0, bound: 9, after: 9 });
+    await flush();
+    expect(fakes.inputs.get('pushBatch')).toEqual([
+      { lockToken: 1, bound: 9, after: null },
+      { lockToken: 1, bound: 9, after: 4 },
+      { lockToken: 1, bound: 9, after: null },
+    ]);
+    expect(actor.getSnapshot().context.pushAfter).toBe(9);
+    await flush();
+    actor.send({ type: 'SYNC', reason: 'manual' });
+    await flush();
+    expect(fakes.inputs.get('pushBatch')?.[3]).toEqual({ lockToken: 2, bound: 9, after: null });
   });
 
   it('drains the outbox in batches until the push reports nothing remaining', async () => {

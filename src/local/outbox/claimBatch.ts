@@ -13,12 +13,47 @@ export interface Claim {
   bound: number;
   /** The cursors of `tables` (null: never pulled), read in the same transaction: what the push tells the server it has seen. */
   cursors: Record<string, string | null>;
+  /**
+   * The queue up to the bound is in queue order (see inQueueOrder): the last key claimed, from which the
+   * cycle's next claim reads on (ClaimOptions.after); null when the next claim must read the whole queue.
+   */
+  after: number | null;
 }
 
 /** What claimNext takes beside the batch limits. */
 export interface ClaimOptions extends BatchLimits {
   /** Tables whose cursors to read with the claim. */
   tables?: readonly string[];
+  /**
+   * The previous claim's `after` (with its bound as `maxSeq`): this claim reads the ops after that key, up to
+   * the bound, instead of the whole queue — and reads the whole queue after all if they are not in queue order.
+   */
+  after?: number | null;
+}
+
+// An op whose place in the push order is its place in the queue, and stays so until it is sent: pending,
+// never backed off or set apart, of the most urgent priority (a write coalesced into it cannot make it more
+// urgent, so nothing queued later can overtake it).
+function inQueueOrder(op: OutboxEntry): boolean {
+  return op.state === 'pending' && op.nextAttemptAt === 0 && !op.alone && op.priority === 1;
+}
+
+// Whether ops (in key order) are pushed in key order: each is inQueueOrder and none is older than the one
+// before it (the push order's tie-break is age; a clock set back breaks it).
+function inKeyOrder(ops: readonly OutboxEntry[]): boolean {
+  let age = Number.NEGATIVE_INFINITY;
+  for (const op of ops) {
+    if (!inQueueOrder(op) || op.createdAt < age) return false;
+    age = op.createdAt;
+  }
+  return true;
+}
+
+// Whether the push order of `queue` (the whole outbox, in key order) is its key order up to `bound`, and
+// nothing in it is in flight or waits out a backoff.
+function queueOrdered(queue: readonly OutboxEntry[], bound: number): boolean {
+  if (queue.some((op) => op.state !== 'pending' || op.nextAttemptAt > 0)) return false;
+  return inKeyOrder(queue.filter((op) => (op.seq ?? 0) <= bound));
 }
 
 /**
@@ -33,6 +68,10 @@ export async function claimNext(db: LocalDb, lockToken: number, limits: ClaimOpt
   const outbox = db._outbox;
   return db.transaction('rw', [outbox, db._meta], async () => {
     await assertFence(db, lockToken);
+    if (limits.after != null && limits.maxSeq !== undefined) {
+      const ordered = await claimInOrder(db, lockToken, limits.after, limits.maxSeq, limits);
+      if (ordered) return ordered;
+    }
     const queue = await outbox.toArray();
     const bound = limits.maxSeq ?? queue.at(-1)?.seq ?? 0;
     const cursors = await readCursors(db, limits.tables ?? []);
@@ -43,11 +82,38 @@ export async function claimNext(db: LocalDb, lockToken: number, limits: ClaimOpt
       limits.now ?? Date.now(),
       bound,
     );
-    if (batch.length === 0) return { batch: [], outlook, bound, cursors };
-    const claimed = batch.map((op) => ({ ...op, state: 'inflight' as const, attempts: op.attempts + 1, lockToken }));
-    await outbox.bulkPut(claimed);
-    return { batch: claimed, outlook, bound, cursors };
+    if (batch.length === 0) return { batch: [], outlook, bound, cursors, after: null };
+    const claimed = await markClaimed(outbox, batch, lockToken);
+    // In queue order, the batch is the queue's first ops up to the bound: the next claim reads on from its last.
+    const after = queueOrdered(queue, bound) ? (claimed.at(-1)!.seq ?? null) : null;
+    return { batch: claimed, outlook, bound, cursors, after };
   });
+}
+
+async function markClaimed(outbox: LocalDb['_outbox'], batch: readonly OutboxEntry[], lockToken: number): Promise<OutboxEntry[]> {
+  const claimed = batch.map((op) => ({ ...op, state: 'inflight' as const, attempts: op.attempts + 1, lockToken }));
+  await outbox.bulkPut(claimed);
+  return claimed;
+}
+
+// The next batch of a queue in queue order: the ops after `after` up to `bound`, read as one key range of at
+// most a batch — not the whole queue. Undefined when one of them is no longer in queue order (the caller
+// reads the whole queue). What is left is counted, not read: every op left up to the bound is ready.
+async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound: number, limits: ClaimOptions): Promise<Claim | undefined> {
+  const outbox = db._outbox;
+  const next = outbox.where(':id').between(after, bound, false, true);
+  const chunk = await next
+    .clone()
+    .limit(limits.maxOps ?? 500)
+    .toArray();
+  if (!inKeyOrder(chunk)) return undefined;
+  const cursors = await readCursors(db, limits.tables ?? []);
+  const batch = selectBatch(chunk, { ...limits, maxSeq: bound });
+  if (batch.length === 0) return { batch: [], outlook: { ready: 0, nextRetryAt: null }, bound, cursors, after: null };
+  const claimed = await markClaimed(outbox, batch, lockToken);
+  const last = claimed.at(-1)!.seq!;
+  const ready = await outbox.where(':id').between(last, bound, false, true).count();
+  return { batch: claimed, outlook: { ready, nextRetryAt: null }, bound, cursors, after: last };
 }
 
 /** claimNext without the outlook. */

@@ -48,4 +48,40 @@ describe('the push batch actor', () => {
     expect(zero).toMatchObject({ pushed: 0, bound: 0 });
     expect(claims).toHaveLength(2);
   });
+
+  it('hands the next batch where to read on when its whole batch was applied, and nothing when an op of it was refused', async () => {
+    const store = await openTestStore();
+    let rejectedRow: string | null = null;
+    const transport = {
+      push: async (body: { ops: Array<{ opId: string; table: string; rowId: string }> }) => {
+        const response: PushResponse = {
+          results: body.ops.map((op) =>
+            op.rowId === rejectedRow
+              ? { opId: op.opId, status: 'rejected' as const, reason: 'INVALID_ROW: no' }
+              : { opId: op.opId, status: 'applied' as const },
+          ),
+          rows: body.ops.map((op) => ({ table: op.table, row: { ...task(op.rowId), id: op.rowId, _v: 9, _deleted: false } })),
+          cursor: 'c2.e1.9',
+          epoch: 'e1',
+        };
+        return { response, bytes: 10 };
+      },
+    } as unknown as Transport;
+    const run = (input: { bound: number | null; after: number | null }) =>
+      toPromise(createActor(createPushBatchActor({ store, transport, maxOps: 2 }), { input: { lockToken: 0, ...input } }).start());
+    await store.bulkPut(
+      'tasks',
+      ['a', 'b', 'c', 'd', 'e'].map((id) => task(id)),
+    );
+    const first = await run({ bound: null, after: null });
+    expect(first).toMatchObject({ pushed: 2, remaining: 3, bound: 5, after: 2 });
+    rejectedRow = 'c';
+    const second = await run({ bound: 5, after: first.after! });
+    expect(second).toMatchObject({ pushed: 2, after: null });
+    rejectedRow = null;
+    const third = await run({ bound: 5, after: null });
+    expect(third).toMatchObject({ pushed: 1, remaining: 0, after: 5 });
+    expect(await store.outbox.count()).toBe(0);
+    expect((await store.deadLetters.list()).map((letter) => letter.op.rowId)).toEqual(['c']);
+  });
 });

@@ -2,6 +2,7 @@ import { IDBDatabase as FDBDatabase } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isChartsyncError } from '../../../src/core/errors';
 import { setMeta, META_KEYS } from '../../../src/local/meta';
+import type { OutboxEntry } from '../../../src/local/types';
 import { openTestStore, task } from './helpers';
 
 afterEach(() => vi.restoreAllMocks());
@@ -268,6 +269,75 @@ describe('acknowledging a batch', () => {
 });
 
 describe('claiming a batch', () => {
+  const id = (i: number) => `t${String(i).padStart(4, '0')}`;
+  const acknowledge = (store: Awaited<ReturnType<typeof openTestStore>>, batch: readonly OutboxEntry[]) =>
+    store.outbox.ack(
+      batch.map((op) => ({ opId: op.opId, seq: op.seq! })),
+      batch.map((op, i) => ({ table: op.table, row: { ...task(op.rowId), _v: i + 1, _deleted: false } })),
+      0,
+    );
+
+  it('a queue in queue order is claimed batch after batch from where the last one ended, as whole-queue reads would claim it', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 250 }, (_, i) => task(id(i))),
+    );
+    const bound = await store.outbox.lastSeq();
+    await store.put('tasks', task('after-the-bound'));
+    const claimed: string[] = [];
+    let after: number | null = null;
+    for (let round = 0; round < 3; round++) {
+      const claim = await store.outbox.claim(0, { maxOps: 100, maxSeq: bound, after });
+      claimed.push(...claim.batch.map((op) => op.rowId));
+      expect(claim.after).toBe(claim.batch.at(-1)!.seq);
+      expect(claim.outlook).toEqual({ ready: 250 - claimed.length, nextRetryAt: null });
+      await acknowledge(store, claim.batch);
+      expect(claim.outlook).toEqual(await store.outbox.outlook(bound));
+      after = claim.after;
+    }
+    expect(claimed).toEqual(Array.from({ length: 250 }, (_, i) => id(i)));
+    const last = await store.outbox.claim(0, { maxOps: 100, maxSeq: bound, after });
+    expect(last.batch).toEqual([]);
+    expect((await store.outbox.list()).map((op) => op.rowId)).toEqual(['after-the-bound']);
+  });
+
+  it('a queue not in queue order is read whole: urgent updates first, and no claim reads on from its last key', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 6 }, (_, i) => task(id(i))),
+    );
+    await sent(store);
+    // Descriptions (priority 3) queued before statuses (priority 1): the statuses go first.
+    for (let i = 0; i < 3; i++) await store.update('tasks', id(i), { description: 'later' });
+    for (let i = 3; i < 6; i++) await store.update('tasks', id(i), { status: 'done' });
+    const bound = await store.outbox.lastSeq();
+    const whole = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound });
+    expect(whole.batch.map((op) => op.rowId)).toEqual([id(3), id(4), id(5)]);
+    expect(whole.after).toBeNull();
+    // Told to read on from a key anyway (a stale `after`), the claim checks what it reads and reads the whole queue.
+    await store.outbox.resetInflight(0);
+    const stale = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound, after: 0 });
+    expect(stale.batch.map((op) => op.rowId)).toEqual([id(3), id(4), id(5)]);
+    expect(stale.after).toBeNull();
+  });
+
+  it('a clock set back between writes breaks queue order: the older op is claimed first, and the next claim reads the whole queue', async () => {
+    let clock = 1_000_000;
+    const store = await openTestStore({ now: () => clock });
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 3 }, (_, i) => task(id(i))),
+    );
+    clock -= 500;
+    await store.put('tasks', task('older'));
+    const bound = await store.outbox.lastSeq();
+    const claim = await store.outbox.claim(0, { maxOps: 2, maxSeq: bound });
+    expect(claim.batch.map((op) => op.rowId)).toEqual(['older', id(0)]);
+    expect(claim.after).toBeNull();
+  });
+
   it('sends what the outbox holds: a write coalesced between reading and claiming is claimed merged (regression)', async () => {
     const store = await openTestStore();
     await store.put('tasks', task('a'));
