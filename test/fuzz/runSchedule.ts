@@ -84,7 +84,7 @@ export async function runSchedule(server: SyncServer, schedule: Schedule): Promi
       user: `user${i}`,
       fetch: script.fetch,
       timeoutMs: 400,
-      batchSize: 25,
+      batchSize: setup.batchSize,
       retry: { retryBaseMs: 20, retryMaxMs: 100, maxAttempts: 10_000 },
     });
     await engine.start();

@@ -21,6 +21,8 @@ export interface Setup {
   table: 'tasks' | 'lww' | 'merge';
   /** Engines 0 and 1 are two tabs of one device (one IndexedDB database). */
   tabs: boolean;
+  /** Ops per push: 1 or 2 make most cycles push several batches (the claims that read on from the last). */
+  batchSize: number;
 }
 
 /** A seed's whole run. */
@@ -38,6 +40,7 @@ export function scheduleArbitrary(minSteps: number, maxSteps: number): fc.Arbitr
       engines: fc.integer({ min: 2, max: 4 }),
       table: fc.constantFrom<Setup['table']>('tasks', 'tasks', 'lww', 'merge'),
       tabs: fc.boolean(),
+      batchSize: fc.constantFrom(25, 25, 2, 1),
     })
     .chain((setup) => {
       const engine = fc.integer({ min: 0, max: setup.engines - 1 });
