@@ -150,7 +150,7 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
       claim: (token, limits) => claimNext(db, token, { now: now(), tables, ...limits }),
       outlook: (maxSeq) => pushOutlook(db, now(), maxSeq),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
-      lastSeq: async () => (await db._outbox.orderBy('seq').last())?.seq ?? 0,
+      lastSeq: async () => ((await db._outbox.orderBy(':id').lastKey()) as number | undefined) ?? 0,
       count: () => db._outbox.count(),
       list: () => db._outbox.orderBy('seq').toArray(),
       markInflight: (opIds, token) => markInflight(db, opIds, token),
