@@ -1,6 +1,6 @@
 import type { IndexableType, Table } from 'dexie';
 
-/** Below this many keys, a read is one get per key (a range's extra count would not pay). */
+/** Below this many keys, a read is one get per key (a range's probe would not pay). */
 const DENSE_MIN_KEYS = 32;
 
 /**
@@ -8,7 +8,7 @@ const DENSE_MIN_KEYS = 32;
  * but read as ONE range when the keys are dense in the table: when the range from the smallest to the
  * largest holds at most twice as many records as there are keys. Batches written together have
  * neighbouring keys (outbox seqs; time-ordered row ids), and IndexedDB answers one range read far faster
- * than a request per key; a range of keys no record holds (a first write of new rows) costs one count.
+ * than a request per key; a range of keys no record holds (a first write of new rows) costs one probe.
  * Keys must be strings or numbers, all of one kind; the table's primary key must be inbound (a key path).
  */
 export async function readKeys<T, TKey, TInsert, K extends NonNullable<TKey> & (string | number)>(
@@ -23,10 +23,19 @@ export async function readKeys<T, TKey, TInsert, K extends NonNullable<TKey> & (
     if (key > high) high = key;
   }
   const range = table.where(':id').between(low as IndexableType, high as IndexableType, true, true);
-  // A range of integers cannot hold more records than it has keys; any other range is counted first.
-  const most = typeof low === 'number' && typeof high === 'number' && Number.isInteger(low) && Number.isInteger(high) ? high - low + 1 : await range.count();
-  if (most > 2 * keys.length) return table.bulkGet([...keys]);
-  if (most === 0) return keys.map(() => undefined);
+  const most = 2 * keys.length;
+  // A range of integers cannot hold more records than it has keys; any other range is probed for at most
+  // `most + 1` of its keys (keys only, never more: a sparse range over a large table costs no more than that).
+  if (typeof low === 'number' && typeof high === 'number' && Number.isInteger(low) && Number.isInteger(high)) {
+    if (high - low + 1 > most) return table.bulkGet([...keys]);
+  } else {
+    const held = await range
+      .clone()
+      .limit(most + 1)
+      .primaryKeys();
+    if (held.length > most) return table.bulkGet([...keys]);
+    if (held.length === 0) return keys.map(() => undefined);
+  }
   const keyPath = table.schema.primKey.keyPath;
   if (typeof keyPath !== 'string') return table.bulkGet([...keys]);
   const byKey = new Map<unknown, T>();
