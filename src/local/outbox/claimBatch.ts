@@ -97,10 +97,12 @@ async function markClaimed(outbox: LocalDb['_outbox'], batch: readonly OutboxEnt
 }
 
 // The next batch of a queue in queue order: the ops after `after` up to `bound`, read as one key range of at
-// most a batch — not the whole queue. Undefined when one of them is no longer in queue order (the caller
-// reads the whole queue). What is left is counted, not read: every op left up to the bound is ready.
+// most a batch — not the whole queue. Undefined when one of them is no longer in queue order, or an op is
+// back below `after` (the caller reads the whole queue). What is left is counted, not read: every op left up to the bound is ready.
 async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound: number, limits: ClaimOptions): Promise<Claim | undefined> {
   const outbox = db._outbox;
+  // Every op up to `after` was sent and acknowledged; one there now was put back (a dead letter retried).
+  if ((await outbox.where(':id').belowOrEqual(after).limit(1).primaryKeys()).length > 0) return undefined;
   const next = outbox.where(':id').between(after, bound, false, true);
   const chunk = await next
     .clone()

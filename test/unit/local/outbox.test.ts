@@ -302,6 +302,25 @@ describe('claiming a batch', () => {
     expect((await store.outbox.list()).map((op) => op.rowId)).toEqual(['after-the-bound']);
   });
 
+  it('an op put back below where the claims read on (a dead letter retried mid-cycle) is claimed first: the next claim reads the whole queue', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 6 }, (_, i) => task(id(i))),
+    );
+    const bound = await store.outbox.lastSeq();
+    const first = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound });
+    expect(first.after).toBe(first.batch.at(-1)!.seq);
+    // The server refuses the second op for good; the others are acknowledged; the app retries the refused one.
+    const [one, refused, three] = first.batch;
+    await store.outbox.fail([refused!.opId], { final: true, reason: 'INVALID_ROW: no', code: 'INVALID_ROW' }, 0);
+    await acknowledge(store, [one!, three!]);
+    const [letter] = await store.deadLetters.list();
+    await store.deadLetters.retry(letter!.id!);
+    const next = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound, after: first.after });
+    expect(next.batch.map((op) => op.rowId)).toEqual([id(1), id(3), id(4)]);
+  });
+
   it('a queue not in queue order is read whole: urgent updates first, and no claim reads on from its last key', async () => {
     const store = await openTestStore();
     await store.bulkPut(
