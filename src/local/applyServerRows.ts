@@ -3,7 +3,7 @@ import { opsByPointer } from './opsOfRows';
 import type { ConflictPolicy } from '../core/conflict/types';
 import { reconcileRow, type ReconcileMode } from './reconcileRow';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
-import { entriesOfTable, type LocalDb, rowsOf } from './db';
+import { entriesOfTable, hasTombstones, type LocalDb, rowsOf } from './db';
 import { raiseServed, servedVersion } from './meta';
 import { stripMeta } from '../core/json/rowChecksum';
 import { readKeys } from './readKeys';
@@ -60,7 +60,7 @@ export async function applyServerRows(
       const server = latest.get(id)!;
       putRows.push({ ...stripMeta(server), id, _v: server._v } as LocalRow);
     }
-    if (live.length && (await tombstones.where('table').equals(table).first()) !== undefined) {
+    if (live.length && (await hasTombstones(tombstones, table))) {
       const found = await tombstones.bulkGet(live.map((id) => [table, id] as [string, string]));
       found.forEach((tomb, i) => tomb && deleteTombs.push([table, live[i]!]));
     }
@@ -72,11 +72,7 @@ export async function applyServerRows(
   const [locals, tombs] = ids.length
     ? await Promise.all([
         readKeys(rowsTable, ids),
-        tombstones
-          .where('table')
-          .equals(table)
-          .first()
-          .then((any) => (any ? tombstones.bulkGet(ids.map((id) => [table, id] as [string, string])) : ids.map(() => undefined))),
+        hasTombstones(tombstones, table).then((any) => (any ? tombstones.bulkGet(ids.map((id) => [table, id] as [string, string])) : ids.map(() => undefined))),
       ])
     : [[], []];
   const pointerOf = (i: number) => {

@@ -44,3 +44,8 @@ export function rowsOf(db: Dexie, table: string): Table<LocalRow, string> {
 export function entriesOfTable<T, K, I>(entries: Table<T, K, I>, table: string): Collection<T, K, I> {
   return entries.where('[table+rowId]').between([table, ''], [table, '\uffff'], true, true);
 }
+
+/** Whether any tombstone of `table` is stored: one index probe, so that tables without deletions skip their tombstone reads. */
+export async function hasTombstones(tombstones: LocalDb['_tombstones'], table: string): Promise<boolean> {
+  return (await tombstones.where('table').equals(table).first()) !== undefined;
+}

@@ -9,7 +9,7 @@ import type { BaseValue, Op } from '../core/outbox/types';
 import { priorityOf, type PriorityRules } from '../core/priority/priorityOf';
 import type { LocalRow, OutboxEntry, Tombstone } from './types';
 import { appData, assertRowId } from './validateInput';
-import { type LocalDb, rowsOf } from './db';
+import { hasTombstones, type LocalDb, rowsOf } from './db';
 import { readKeys } from './readKeys';
 
 /** One change to a row, as the write functions take it. */
@@ -91,7 +91,7 @@ export async function writeRows(ctx: WriteContext, table: string, changes: reado
     const rows = new Map(ids.map((id, i) => [id, found[i]]));
     // Tombstones exist only for rows that are gone: look them up for those alone (none when the table has none).
     const missing = ids.filter((id) => rows.get(id) === undefined);
-    const anyTombs = missing.length > 0 && (await tombstones.where('table').equals(table).first()) !== undefined;
+    const anyTombs = missing.length > 0 && (await hasTombstones(tombstones, table));
     const foundTombs = anyTombs ? await tombstones.bulkGet(missing.map((id) => [table, id] as [string, string])) : [];
     const tombs = new Map<string, Tombstone | undefined>(missing.map((id, i) => [id, foundTombs[i]]));
     const storedTombs = new Set(missing.filter((id) => tombs.get(id) !== undefined));
