@@ -77,10 +77,8 @@ export async function ackOps(
           .anyOf(acks.map((a) => a.opId))
           .toArray()) as OutboxEntry[]);
     if (entries.length === 0) return 0;
-    await removeEntries(
-      outbox,
-      entries.map((e) => e.seq!),
-    );
+    const removed = new Set(entries.map((e) => e.seq!));
+    await removeEntries(outbox, removed);
     const acked = new Set(entries.map((e) => `${e.table}\u0000${e.rowId}`));
     const rowsByTable = new Map<string, WireRow[]>();
     for (const { table, row } of rows) {
@@ -89,7 +87,6 @@ export async function ackOps(
       if (list) list.push(row);
       else rowsByTable.set(table, [row]);
     }
-    const removed = new Set(entries.map((e) => e.seq!));
     for (const [table, tableRows] of rowsByTable) await applyServerRows(db, table, tableRows, now, 'ack', policies[table], removed);
     const mergedAll = entries.length === acks.length && rows.every(({ table, row }) => acked.has(`${table}\u0000${row.id}`) && tables.includes(table));
     if (advance && mergedAll) {
@@ -106,9 +103,13 @@ export async function ackOps(
 
 // Deletes outbox entries by key: one range delete when many are every key from the smallest to the largest
 // (a batch claimed in queue order, all acknowledged), else one delete per key.
-async function removeEntries(outbox: LocalDb['_outbox'], seqs: readonly number[]): Promise<void> {
-  const low = seqs.reduce((a, b) => Math.min(a, b));
-  const high = seqs.reduce((a, b) => Math.max(a, b));
-  if (seqs.length >= 32 && high - low + 1 === new Set(seqs).size) await outbox.where(':id').between(low, high, true, true).delete();
+async function removeEntries(outbox: LocalDb['_outbox'], seqs: ReadonlySet<number>): Promise<void> {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const seq of seqs) {
+    low = Math.min(low, seq);
+    high = Math.max(high, seq);
+  }
+  if (seqs.size >= 32 && high - low + 1 === seqs.size) await outbox.where(':id').between(low, high, true, true).delete();
   else await outbox.bulkDelete([...seqs]);
 }

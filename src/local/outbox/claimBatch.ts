@@ -103,9 +103,9 @@ async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound
   const outbox = db._outbox;
   // Every op up to `after` was sent and acknowledged; one there now was put back (a dead letter retried).
   if ((await outbox.where(':id').belowOrEqual(after).limit(1).primaryKeys()).length > 0) return undefined;
-  const next = outbox.where(':id').between(after, bound, false, true);
-  const chunk = await next
-    .clone()
+  const chunk = await outbox
+    .where(':id')
+    .between(after, bound, false, true)
     .limit(limits.maxOps ?? 500)
     .toArray();
   if (!inKeyOrder(chunk)) return undefined;
