@@ -78,6 +78,14 @@ describe('coalescing through the store', () => {
 });
 
 type Store = Awaited<ReturnType<typeof openTestStore>>;
+/** Acknowledges `batch` by key, each row answered at versions 1, 2, ... in batch order; resolves to the ops removed. */
+function acknowledge(store: Store, batch: readonly OutboxEntry[]) {
+  return store.outbox.ack(
+    batch.map((op) => ({ opId: op.opId, seq: op.seq! })),
+    batch.map((op, i) => ({ table: op.table, row: { ...task(op.rowId), _v: i + 1, _deleted: false } })),
+    0,
+  );
+}
 async function sent(store: Store) {
   const ops = await store.outbox.list();
   await store.outbox.markInflight(
@@ -221,9 +229,6 @@ describe('bulk writes', () => {
 });
 
 describe('acknowledging a batch', () => {
-  const answer = (ops: ReadonlyArray<{ rowId: string }>, v0: number) =>
-    ops.map((op, i) => ({ table: 'tasks', row: { ...task(op.rowId), _v: v0 + i, _deleted: false } }));
-
   it('removes exactly the acknowledged ops of a large batch: one left unacknowledged in its middle, and newer ops, stay', async () => {
     const store = await openTestStore();
     await store.bulkPut(
@@ -235,13 +240,7 @@ describe('acknowledging a batch', () => {
     await store.put('tasks', task('later'));
     const kept = batch[25]!;
     const acked = batch.filter((op) => op !== kept);
-    expect(
-      await store.outbox.ack(
-        acked.map((op) => ({ opId: op.opId, seq: op.seq! })),
-        answer(acked, 1),
-        0,
-      ),
-    ).toBe(49);
+    expect(await acknowledge(store, acked)).toBe(49);
     const left = await store.outbox.list();
     expect(left.map((op) => op.rowId)).toEqual([kept.rowId, ...Array.from({ length: 10 }, (_, i) => `t${String(50 + i).padStart(3, '0')}`), 'later']);
     expect(await store.db.table('tasks').get('t000')).toMatchObject({ _v: 1 });
@@ -254,13 +253,7 @@ describe('acknowledging a batch', () => {
       Array.from({ length: 45 }, (_, i) => task(`t${String(i).padStart(3, '0')}`)),
     );
     const batch = await store.outbox.claimBatch(0, { maxOps: 40 });
-    expect(
-      await store.outbox.ack(
-        batch.map((op) => ({ opId: op.opId, seq: op.seq! })),
-        answer(batch, 1),
-        0,
-      ),
-    ).toBe(40);
+    expect(await acknowledge(store, batch)).toBe(40);
     expect((await store.outbox.list()).map((op) => op.rowId)).toEqual(['t040', 't041', 't042', 't043', 't044']);
     const rows = await store.db.table('tasks').bulkGet(batch.map((op) => op.rowId));
     expect(rows.map((row) => row?._v)).toEqual(batch.map((_, i) => 1 + i));
@@ -270,13 +263,6 @@ describe('acknowledging a batch', () => {
 
 describe('claiming a batch', () => {
   const id = (i: number) => `t${String(i).padStart(4, '0')}`;
-  const acknowledge = (store: Awaited<ReturnType<typeof openTestStore>>, batch: readonly OutboxEntry[]) =>
-    store.outbox.ack(
-      batch.map((op) => ({ opId: op.opId, seq: op.seq! })),
-      batch.map((op, i) => ({ table: op.table, row: { ...task(op.rowId), _v: i + 1, _deleted: false } })),
-      0,
-    );
-
   it('a queue in queue order is claimed batch after batch from where the last one ended, as whole-queue reads would claim it', async () => {
     const store = await openTestStore();
     await store.bulkPut(
