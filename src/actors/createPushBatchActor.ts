@@ -2,6 +2,7 @@ import { fromPromise } from 'xstate';
 import type { PushBatchInput, PushBatchOutput } from '../../machines/syncMachine';
 import { ChartsyncError, isChartsyncError } from '../core/errors';
 import type { LocalStore } from '../local/openLocalStore';
+import type { Claim } from '../local/outbox/claimBatch';
 import { coveredRange, type CursorAdvance } from '../local/outbox/ackOps';
 import type { ConflictRecord, DeadLetter, OutboxEntry } from '../local/types';
 import type { PushResponse, WireChange, WireOp } from '../protocol/schemas';
@@ -127,6 +128,30 @@ export function createPushBatchActor(deps: PushBatchDeps) {
     }
   }
 
+  // The cycle's next batch, claimed while this one was pushed (see claimAhead): the next run of the actor
+  // sends it when it reads on from `after` under the same lock; otherwise it is released, unsent.
+  let ahead: { token: number; after: number; claim: Promise<Claim | null> } | null = null;
+
+  async function release(claim: Promise<Claim | null>, token: number): Promise<void> {
+    const claimed = await claim;
+    if (claimed) await store.outbox.resetInflight(token, { opIds: claimed.batch.map((op) => op.opId), unsent: true }).catch(() => undefined);
+  }
+
+  // The batch claimed ahead for this run, confirmed sendable; null (having released it, if any) otherwise.
+  async function takeAhead(token: number, after: number | null): Promise<Claim | null> {
+    const held = ahead;
+    ahead = null;
+    // Under another token the lock was taken again since: its take put every op in flight back.
+    if (!held || held.token !== token) return null;
+    if (held.after === after) {
+      const claimed = await held.claim;
+      const confirmed = claimed && (await store.outbox.confirmAhead(token, claimed));
+      if (confirmed) return confirmed;
+    }
+    await release(held.claim, token);
+    return null;
+  }
+
   return fromPromise<PushBatchOutput, PushBatchInput>(async ({ input, signal }) => {
     const started = performance.now();
     const token = input.lockToken;
@@ -142,11 +167,21 @@ export function createPushBatchActor(deps: PushBatchDeps) {
       cursors: {},
       after: null,
     });
+    const early = await takeAhead(token, input.after ?? null);
     if (input.bound === 0) return nothing(0);
-    const claim = await store.outbox.claim(token, { maxOps, after: input.after ?? null, ...(input.bound === null ? {} : { maxSeq: input.bound }) });
+    const claim = early ?? (await store.outbox.claim(token, { maxOps, after: input.after ?? null, ...(input.bound === null ? {} : { maxSeq: input.bound }) }));
     const { batch, outlook, bound, cursors: seen } = claim;
     // Nothing was queued when the cycle began (a poke's cycle, typically).
     if (bound === 0) return nothing(0);
+    // In queue order with more to push: claim the next batch while this one is pushed.
+    let next =
+      claim.after !== null && outlook.ready > 0 && batch.length > 0
+        ? store.outbox.claimAhead(token, { maxOps, after: claim.after, maxSeq: bound }).catch(() => null)
+        : null;
+    const releaseNext = async () => {
+      if (next) await release(next, token);
+      next = null;
+    };
     let pushed = 0;
     let bytes = 0;
     // The outlook counted from the claim holds when every op of the batch was applied (acknowledged, gone);
@@ -160,6 +195,7 @@ export function createPushBatchActor(deps: PushBatchDeps) {
         settled = allApplied;
       } catch (error) {
         settled = false;
+        await releaseNext();
         if (!(isChartsyncError(error, 'REJECTED') && error.context.split)) throw error;
         // The batch went back to pending; claim and send its ops one by one.
         for (let i = 0; i < batch.length; i++) {
@@ -172,12 +208,14 @@ export function createPushBatchActor(deps: PushBatchDeps) {
         }
       }
     }
+    if (!settled) await releaseNext();
     const { ready: remaining, nextRetryAt } = settled ? outlook : await store.outbox.outlook(bound);
     // An answer that covered every change since a table's cursor may have moved that cursor (see CursorAdvance):
     // only then are the cursors read again.
     const cursors = advanced ? await store.meta.cursors() : {};
     // The next batch of the cycle reads on from this one only when every op of this one is gone.
     const after = settled ? claim.after : null;
+    if (after !== null && next) ahead = { token, after, claim: next };
     return { pushed, bytes, durationMs: performance.now() - started, remaining, bound, nextRetryAt, cursors, after };
   });
 }

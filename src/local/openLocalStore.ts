@@ -9,7 +9,7 @@ import { ensureDeviceId, getMeta, META_KEYS, readCursors, setMeta } from './meta
 import { ackOps, type CursorAdvance, type OpAck } from './outbox/ackOps';
 import { discardDeadLetter, listDeadLetters, retryDeadLetter } from './outbox/deadLetters';
 import { failOps, type FailOptions, type OpFailure } from './outbox/failOps';
-import { type Claim, type ClaimOptions, claimBatch, claimNext } from './outbox/claimBatch';
+import { type Claim, type ClaimOptions, claimAhead, claimBatch, claimNext, confirmAhead } from './outbox/claimBatch';
 import { markInflight } from './outbox/markInflight';
 import { countReady, nextRetryAt, peekBatch, pushOutlook, type BatchLimits, type PushOutlook } from './outbox/peekBatch';
 import { resetInflight, type ResetInflightOptions } from './outbox/resetInflight';
@@ -64,6 +64,10 @@ export interface LocalStore {
     claimBatch(lockToken: number, limits?: BatchLimits): Promise<OutboxEntry[]>;
     /** claimBatch, with what is left to push once the batch is acknowledged, the cycle's bound and the cursors (one transaction). */
     claim(lockToken: number, limits?: Omit<ClaimOptions, 'tables'>): Promise<Claim>;
+    /** Claims the batch after `after` while the one before it is in flight (see claimAhead); null when the queue there is not in queue order. */
+    claimAhead(lockToken: number, limits: Omit<ClaimOptions, 'tables'> & { after: number; maxSeq: number }): Promise<Claim | null>;
+    /** A batch claimed ahead, with fresh cursors, if it can be sent now (see confirmAhead); null: release it. */
+    confirmAhead(lockToken: number, claim: Claim): Promise<Claim | null>;
     /** countReady and nextRetryAt from one read. */
     outlook(maxSeq?: number): Promise<PushOutlook>;
     countReady(now?: number, maxSeq?: number): Promise<number>;
@@ -148,6 +152,8 @@ export async function openLocalStore(options: LocalStoreOptions & { db?: LocalDb
       peekBatch: (limits) => peekBatch(db, { now: now(), ...limits }),
       claimBatch: (token, limits) => claimBatch(db, token, { now: now(), ...limits }),
       claim: (token, limits) => claimNext(db, token, { now: now(), tables, ...limits }),
+      claimAhead: (token, limits) => claimAhead(db, token, { now: now(), tables, ...limits }),
+      confirmAhead: (token, claim) => confirmAhead(db, token, claim, tables),
       outlook: (maxSeq) => pushOutlook(db, now(), maxSeq),
       countReady: (at, maxSeq) => countReady(db, at ?? now(), maxSeq),
       lastSeq: async () => ((await db._outbox.orderBy(':id').lastKey()) as number | undefined) ?? 0,

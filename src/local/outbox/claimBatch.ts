@@ -97,12 +97,13 @@ async function markClaimed(outbox: LocalDb['_outbox'], batch: readonly OutboxEnt
 }
 
 // The next batch of a queue in queue order: the ops after `after` up to `bound`, read as one key range of at
-// most a batch — not the whole queue. Undefined when one of them is no longer in queue order, or an op is
-// back below `after` (the caller reads the whole queue). What is left is counted, not read: every op left up to the bound is ready.
-async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound: number, limits: ClaimOptions): Promise<Claim | undefined> {
+// most a batch — not the whole queue. Undefined when one of them is no longer in queue order, or (`settled`:
+// the batch up to `after` is acknowledged) an op is back below `after` (the caller reads the whole queue).
+// What is left is counted, not read: every op left up to the bound is ready.
+async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound: number, limits: ClaimOptions, settled = true): Promise<Claim | undefined> {
   const outbox = db._outbox;
   // Every op up to `after` was sent and acknowledged; one there now was put back (a dead letter retried).
-  if ((await outbox.where(':id').belowOrEqual(after).limit(1).primaryKeys()).length > 0) return undefined;
+  if (settled && (await outbox.where(':id').belowOrEqual(after).limit(1).primaryKeys()).length > 0) return undefined;
   const chunk = await outbox
     .where(':id')
     .between(after, bound, false, true)
@@ -116,6 +117,37 @@ async function claimInOrder(db: LocalDb, lockToken: number, after: number, bound
   const last = claimed.at(-1)!.seq!;
   const ready = await outbox.where(':id').between(last, bound, false, true).count();
   return { batch: claimed, outlook: { ready, nextRetryAt: null }, bound, cursors, after: last };
+}
+
+/**
+ * Claims the batch after `after` while the batch that ends there is still in flight, so that a cycle's next
+ * claim overlaps its current push: only when the ops after `after` up to the bound (`maxSeq`) are in queue
+ * order (as claimNext reads on); null, nothing marked, otherwise. The batch is sent only once the one before
+ * it was wholly applied and confirmAhead says nothing was put back below it meanwhile; else it is released
+ * (resetInflight with `unsent`).
+ */
+export async function claimAhead(db: LocalDb, lockToken: number, limits: ClaimOptions & { after: number; maxSeq: number }): Promise<Claim | null> {
+  return db.transaction('rw', [db._outbox, db._meta], async () => {
+    await assertFence(db, lockToken);
+    const claim = await claimInOrder(db, lockToken, limits.after, limits.maxSeq, limits, false);
+    if (claim?.batch.length) return claim;
+    return null;
+  });
+}
+
+/**
+ * Whether a batch claimed ahead can be sent now that the batch before it is acknowledged: nothing but its own
+ * ops is left at or below its last key (a dead letter retried meanwhile would be, and must go first). Returns
+ * the claim with the cursors read now (the acknowledgement may have moved them), or null. Fenced.
+ */
+export async function confirmAhead(db: LocalDb, lockToken: number, claim: Claim, tables: readonly string[]): Promise<Claim | null> {
+  return db.transaction('r', [db._outbox, db._meta], async () => {
+    await assertFence(db, lockToken);
+    if (claim.after === null) return null;
+    const below = await db._outbox.where(':id').belowOrEqual(claim.after).count();
+    if (below !== claim.batch.length) return null;
+    return { ...claim, cursors: await readCursors(db, tables) };
+  });
 }
 
 /** claimNext without the outlook. */

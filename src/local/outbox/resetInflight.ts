@@ -7,6 +7,8 @@ export interface ResetInflightOptions {
   opIds?: readonly string[];
   /** Send these ops alone from now on (a batch holding them timed out). */
   alone?: boolean;
+  /** These ops were claimed but never sent (a batch claimed ahead, released): their attempt is taken back, so they stay unsent (coalescible). */
+  unsent?: boolean;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function resetInflight(db: LocalDb, lockToken: number, options: Res
         op.state = 'pending';
         delete op.lockToken;
         if (options.alone) op.alone = true;
+        if (options.unsent) op.attempts -= 1;
       });
   });
 }

@@ -307,6 +307,67 @@ describe('claiming a batch', () => {
     expect(next.batch.map((op) => op.rowId)).toEqual([id(1), id(3), id(4)]);
   });
 
+  it('claims ahead, while the batch before is in flight, what the next claim would claim once it is acknowledged; nothing out of queue order', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 7 }, (_, i) => task(id(i))),
+    );
+    const bound = await store.outbox.lastSeq();
+    const first = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound });
+    const ahead = await store.outbox.claimAhead(0, { maxOps: 3, maxSeq: bound, after: first.after! });
+    expect(ahead!.batch.map((op) => [op.rowId, op.state, op.attempts])).toEqual([
+      [id(3), 'inflight', 1],
+      [id(4), 'inflight', 1],
+      [id(5), 'inflight', 1],
+    ]);
+    expect(ahead!.outlook).toEqual({ ready: 1, nextRetryAt: null });
+    // Not sendable while the batch before it is still queued; sendable, with the cursors read now, once it is acknowledged.
+    expect(await store.outbox.confirmAhead(0, ahead!)).toBeNull();
+    await store.applyRemote('tasks', [], 'c2.e1.4');
+    await acknowledge(store, first.batch);
+    expect(await store.outbox.confirmAhead(0, ahead!)).toMatchObject({ batch: ahead!.batch, cursors: { tasks: 'c2.e1.4' } });
+    await expect(store.outbox.confirmAhead(1, ahead!)).rejects.toMatchObject({ code: 'STALE_LOCK' });
+    // Updates of lower priority after the batch in flight: nothing is claimed ahead, nothing marked.
+    await acknowledge(store, ahead!.batch);
+    await store.update('tasks', id(6), { description: 'later' });
+    const last = await store.outbox.claim(0, { maxOps: 1, maxSeq: bound, after: ahead!.after });
+    expect(last.batch.map((op) => op.rowId)).toEqual([id(6)]);
+    await store.update('tasks', id(0), { description: 'later' });
+    await store.update('tasks', id(1), { description: 'later' });
+    const queued = await store.outbox.lastSeq();
+    expect(await store.outbox.claimAhead(0, { maxOps: 3, maxSeq: queued, after: last.after! })).toBeNull();
+    expect((await store.outbox.list()).map((op) => op.state)).toEqual(['inflight', 'pending', 'pending']);
+  });
+
+  it('a batch claimed ahead is not sendable when a dead letter was put back below it meanwhile, and goes back unsent', async () => {
+    const store = await openTestStore();
+    await store.bulkPut(
+      'tasks',
+      Array.from({ length: 6 }, (_, i) => task(id(i))),
+    );
+    const bound = await store.outbox.lastSeq();
+    const first = await store.outbox.claim(0, { maxOps: 2, maxSeq: bound });
+    const ahead = await store.outbox.claimAhead(0, { maxOps: 2, maxSeq: bound, after: first.after! });
+    const [refused, one] = first.batch;
+    await store.outbox.fail([refused!.opId], { final: true, reason: 'INVALID_ROW: no', code: 'INVALID_ROW' }, 0);
+    await acknowledge(store, [one!]);
+    const [letter] = await store.deadLetters.list();
+    await store.deadLetters.retry(letter!.id!);
+    expect(await store.outbox.confirmAhead(0, ahead!)).toBeNull();
+    // Released unsent: back to pending with no attempt counted, so a write still coalesces into it.
+    await store.outbox.resetInflight(0, { opIds: ahead!.batch.map((op) => op.opId), unsent: true });
+    await store.update('tasks', id(2), { status: 'done' });
+    expect((await store.outbox.list()).map((op) => [op.rowId, op.state, op.attempts])).toEqual([
+      [id(0), 'pending', 1],
+      [id(2), 'pending', 0],
+      [id(3), 'pending', 0],
+      [id(4), 'pending', 0],
+      [id(5), 'pending', 0],
+    ]);
+    expect((await store.outbox.list())[1]).toMatchObject({ kind: 'create', row: { status: 'done' } });
+  });
+
   it('a queue not in queue order is read whole: urgent updates first, and no claim reads on from its last key', async () => {
     const store = await openTestStore();
     await store.bulkPut(
