@@ -1,6 +1,6 @@
 // `npm run bench [-- W1,W3] [-- --browser]`: every workload 3 times (BENCH_RUNS), each run in its own
 // processes — the client (Node with fake-indexeddb, or headless Chromium with real IndexedDB) and the
-// server (PGlite) apart, as deployed. Prints a table of medians against floors measured in the same run,
+// server (PGlite; PostgreSQL at BENCH_DATABASE_URL) apart, as deployed. Prints a table of medians against floors measured in the same run,
 // then one JSON line per workload.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
@@ -44,7 +44,7 @@ const W5_RSS_MB = 250;
 
 const page = browserMode ? await buildPage() : null;
 console.log(
-  `chartsync benchmark — ${browserMode ? 'headless Chromium, real IndexedDB' : 'Node, fake-indexeddb'}; server in its own process (PGlite in memory); ` +
+  `chartsync benchmark — ${browserMode ? 'headless Chromium, real IndexedDB' : 'Node, fake-indexeddb'}; server in its own process (${process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite in memory'}); ` +
     `${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${RUNS} runs\n`,
 );
 const rows: string[][] = [];

@@ -1,4 +1,5 @@
-// The benchmark's server process, as deployed: the sync server (PGlite in memory) plus a small control
+// The benchmark's server process, as deployed: the sync server (PGlite in memory; PostgreSQL at
+// BENCH_DATABASE_URL, whose chartsync data it empties first) plus a small control
 // server the workloads (in Node or in Chromium) drive over HTTP: seed rows, count them, read this
 // process's memory, and the floors that live on a server — the JSON of a pull served by plain node:http,
 // the set-based insert, and a loopback relay (POST → open SSE response).
@@ -12,16 +13,19 @@ import { pgliteStorage } from '../../src/server/storage/pgliteStorage';
 import type { Storage } from '../../src/server/storage/types';
 import { benchRow, BENCH_ORG, BENCH_SECRET } from './rows';
 
+/** PostgreSQL instead of PGlite: its chartsync tables are emptied when the process starts. */
+const databaseUrl = process.env.BENCH_DATABASE_URL || null;
+
 const server = await createSyncServer({
   port: 0,
-  databaseUrl: null,
+  databaseUrl,
   auth: { mode: 'jwt', secret: BENCH_SECRET },
   limits: { maxPullLimit: 5000, maxOps: 2000 },
   logger: { info: () => {}, error: (fields) => process.stderr.write(`${JSON.stringify(fields)}\n`) },
 });
 
 /** Inserts `count` bench rows with one set-based statement per 10,000; returns the ms the statements took. */
-async function seed(storage: Storage, count: number): Promise<number> {
+async function seed(storage: Storage, count: number, org = BENCH_ORG): Promise<number> {
   let ms = 0;
   for (let start = 0; start < count; start += 10_000) {
     const rows = await Promise.all(
@@ -36,18 +40,23 @@ async function seed(storage: Storage, count: number): Promise<number> {
       `insert into chartsync_rows (org, tbl, id, data, v, fv, deleted, checksum, last_at, last_device, last_role)
        select $1, x.tbl, x.id, x.data, x.v, x.fv, x.deleted, x.checksum, x.last_at, x.last_device, x.last_role
        from jsonb_to_recordset($2::jsonb) as x(tbl text, id text, data jsonb, v bigint, fv jsonb, deleted boolean, checksum text, last_at bigint, last_device text, last_role text)`,
-      [BENCH_ORG, JSON.stringify(rows)],
+      [org, JSON.stringify(rows)],
     );
     ms += performance.now() - t;
   }
-  await storage.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [BENCH_ORG, count]);
+  await storage.query(`insert into chartsync_orgs (org, seq) values ($1, $2) on conflict (org) do update set seq = excluded.seq`, [org, count]);
   // As the server's own maintenance would after a bulk load (PGlite has no autovacuum).
   await storage.query('analyze');
   return ms;
 }
 
-/** The store floor: the same set-based insert into a fresh in-memory database, closed afterwards. */
+/** The store floor: the same set-based insert into a fresh in-memory database (on PostgreSQL, into its emptied tables, then removed). */
 async function storeFloor(count: number): Promise<number> {
+  if (databaseUrl) {
+    const ms = await seed(server.storage, count, FLOOR_ORG);
+    await server.storage.query('delete from chartsync_rows where org = $1', [FLOOR_ORG]);
+    return ms;
+  }
   const storage = await pgliteStorage();
   await migrate(storage);
   const ms = await seed(storage, count);
@@ -64,6 +73,9 @@ function pullBody(count: number): string {
     hasMore: false,
   });
 }
+
+const FLOOR_ORG = `${BENCH_ORG}-floor`;
+if (databaseUrl) await server.storage.query('truncate chartsync_rows, chartsync_ops, chartsync_orgs, chartsync_buckets');
 
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 const idleRssMb = mb(process.memoryUsage().rss);
