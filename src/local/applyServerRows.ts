@@ -58,7 +58,9 @@ export async function applyServerRows(
   if (mode === 'pull' && live.every((id) => latest.get(id)!._v > served) && (await entriesOfTable(db._outbox, table).first()) === undefined) {
     for (const id of live) {
       const server = latest.get(id)!;
-      putRows.push({ ...stripMeta(server), id, _v: server._v } as LocalRow);
+      const row = stripMeta(server) as LocalRow;
+      row._v = server._v;
+      putRows.push(row);
     }
     if (live.length && (await hasTombstones(tombstones, table))) {
       const found = await tombstones.bulkGet(live.map((id) => [table, id] as [string, string]));
