@@ -263,13 +263,17 @@ describe('acknowledging a batch', () => {
 
 describe('claiming a batch', () => {
   const id = (i: number) => `t${String(i).padStart(4, '0')}`;
-  it('a queue in queue order is claimed batch after batch from where the last one ended, as whole-queue reads would claim it', async () => {
-    const store = await openTestStore();
+  // Queues a create of tasks id(0) ... id(count - 1); resolves to the outbox's last key (a cycle's bound).
+  const queueTasks = async (store: Store, count: number) => {
     await store.bulkPut(
       'tasks',
-      Array.from({ length: 250 }, (_, i) => task(id(i))),
+      Array.from({ length: count }, (_, i) => task(id(i))),
     );
-    const bound = await store.outbox.lastSeq();
+    return store.outbox.lastSeq();
+  };
+  it('a queue in queue order is claimed batch after batch from where the last one ended, as whole-queue reads would claim it', async () => {
+    const store = await openTestStore();
+    const bound = await queueTasks(store, 250);
     await store.put('tasks', task('after-the-bound'));
     const claimed: string[] = [];
     let after: number | null = null;
@@ -290,11 +294,7 @@ describe('claiming a batch', () => {
 
   it('an op put back below where the claims read on (a dead letter retried mid-cycle) is claimed first: the next claim reads the whole queue', async () => {
     const store = await openTestStore();
-    await store.bulkPut(
-      'tasks',
-      Array.from({ length: 6 }, (_, i) => task(id(i))),
-    );
-    const bound = await store.outbox.lastSeq();
+    const bound = await queueTasks(store, 6);
     const first = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound });
     expect(first.after).toBe(first.batch.at(-1)!.seq);
     // The server refuses the second op for good; the others are acknowledged; the app retries the refused one.
@@ -309,11 +309,7 @@ describe('claiming a batch', () => {
 
   it('claims ahead, while the batch before is in flight, what the next claim would claim once it is acknowledged; nothing out of queue order', async () => {
     const store = await openTestStore();
-    await store.bulkPut(
-      'tasks',
-      Array.from({ length: 7 }, (_, i) => task(id(i))),
-    );
-    const bound = await store.outbox.lastSeq();
+    const bound = await queueTasks(store, 7);
     const first = await store.outbox.claim(0, { maxOps: 3, maxSeq: bound });
     const ahead = await store.outbox.claimAhead(0, { maxOps: 3, maxSeq: bound, after: first.after! });
     expect(ahead!.batch.map((op) => [op.rowId, op.state, op.attempts])).toEqual([
@@ -342,11 +338,7 @@ describe('claiming a batch', () => {
 
   it('a batch claimed ahead is not sendable when a dead letter was put back below it meanwhile, and goes back unsent', async () => {
     const store = await openTestStore();
-    await store.bulkPut(
-      'tasks',
-      Array.from({ length: 6 }, (_, i) => task(id(i))),
-    );
-    const bound = await store.outbox.lastSeq();
+    const bound = await queueTasks(store, 6);
     const first = await store.outbox.claim(0, { maxOps: 2, maxSeq: bound });
     const ahead = await store.outbox.claimAhead(0, { maxOps: 2, maxSeq: bound, after: first.after! });
     const [refused, one] = first.batch;
@@ -370,10 +362,7 @@ describe('claiming a batch', () => {
 
   it('a queue not in queue order is read whole: urgent updates first, and no claim reads on from its last key', async () => {
     const store = await openTestStore();
-    await store.bulkPut(
-      'tasks',
-      Array.from({ length: 6 }, (_, i) => task(id(i))),
-    );
+    await queueTasks(store, 6);
     await sent(store);
     // Descriptions (priority 3) queued before statuses (priority 1): the statuses go first.
     for (let i = 0; i < 3; i++) await store.update('tasks', id(i), { description: 'later' });
@@ -392,10 +381,7 @@ describe('claiming a batch', () => {
   it('a clock set back between writes breaks queue order: the older op is claimed first, and the next claim reads the whole queue', async () => {
     let clock = 1_000_000;
     const store = await openTestStore({ now: () => clock });
-    await store.bulkPut(
-      'tasks',
-      Array.from({ length: 3 }, (_, i) => task(id(i))),
-    );
+    await queueTasks(store, 3);
     clock -= 500;
     await store.put('tasks', task('older'));
     const bound = await store.outbox.lastSeq();
