@@ -1,7 +1,18 @@
 import type { IndexableType, Table } from 'dexie';
 
-/** Below this many keys, a read is one get per key (a range's probe would not pay). */
-const DENSE_MIN_KEYS = 32;
+/** Below this many keys, reading or deleting them one request per key beats a range (its probe would not pay). */
+export const DENSE_MIN_KEYS = 32;
+
+/** The smallest and the largest of `keys` (strings or numbers, all of one kind; at least one). */
+export function keyBounds<K extends string | number>(keys: Iterable<K>): [K, K] {
+  let low: K | undefined;
+  let high: K | undefined;
+  for (const key of keys) {
+    if (low === undefined || key < low) low = key;
+    if (high === undefined || key > high) high = key;
+  }
+  return [low!, high!];
+}
 
 /**
  * The records of `keys` (the record of each key, or undefined, in the order given), as `table.bulkGet` —
@@ -16,12 +27,7 @@ export async function readKeys<T, TKey, TInsert, K extends NonNullable<TKey> & (
   keys: readonly K[],
 ): Promise<Array<T | undefined>> {
   if (keys.length < DENSE_MIN_KEYS) return table.bulkGet([...keys]);
-  let low = keys[0]!;
-  let high = keys[0]!;
-  for (const key of keys) {
-    if (key < low) low = key;
-    if (key > high) high = key;
-  }
+  const [low, high] = keyBounds(keys);
   const range = table.where(':id').between(low as IndexableType, high as IndexableType, true, true);
   const most = 2 * keys.length;
   // A range of integers cannot hold more records than it has keys; any other range is probed for at most

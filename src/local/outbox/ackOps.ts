@@ -6,7 +6,7 @@ import { assertFence } from '../fence';
 import { META_KEYS } from '../meta';
 import type { OutboxEntry } from '../types';
 import type { LocalDb } from '../db';
-import { readKeys } from '../readKeys';
+import { DENSE_MIN_KEYS, keyBounds, readKeys } from '../readKeys';
 
 /** The server's acceptance of one op. */
 export interface OpAck {
@@ -104,12 +104,7 @@ export async function ackOps(
 // Deletes outbox entries by key: one range delete when many are every key from the smallest to the largest
 // (a batch claimed in queue order, all acknowledged), else one delete per key.
 async function removeEntries(outbox: LocalDb['_outbox'], seqs: ReadonlySet<number>): Promise<void> {
-  let low = Number.POSITIVE_INFINITY;
-  let high = Number.NEGATIVE_INFINITY;
-  for (const seq of seqs) {
-    low = Math.min(low, seq);
-    high = Math.max(high, seq);
-  }
-  if (seqs.size >= 32 && high - low + 1 === seqs.size) await outbox.where(':id').between(low, high, true, true).delete();
+  const [low, high] = keyBounds(seqs);
+  if (seqs.size >= DENSE_MIN_KEYS && high - low + 1 === seqs.size) await outbox.where(':id').between(low, high, true, true).delete();
   else await outbox.bulkDelete([...seqs]);
 }
